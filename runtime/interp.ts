@@ -1,0 +1,101 @@
+// The reference interpreter: decoded ops cached per RAM page, executed one at a time.
+import { Hart, PAGE_MASK, TLB_SIZE } from './hart.js';
+import { Decoder, Decoded } from './decoder.js';
+import { allDefs, compileForInterpreter } from './isa/index.js';
+import { Access, Cause, TRAP, takeTrap } from './trap.js';
+
+const OPS_PER_PAGE = 2048;
+
+export class Interpreter {
+  readonly decoder = new Decoder(allDefs, compileForInterpreter);
+  /** Decoded ops per RAM page, indexed by halfword offset. */
+  private pages: (Decoded | undefined)[][] = [];
+
+  constructor(readonly h: Hart) {
+    h.onCodeWrite = (ramOff, length) => this.invalidate(ramOff, length);
+  }
+
+  /** Drop cached ops that overlap written bytes (an op may start up to 2 bytes before them). */
+  invalidate(ramOff: number, length: number): void {
+    for (let a = ramOff - 2; a < ramOff + length; a += 2) {
+      const ops = this.pages[a >>> 12];
+      if (ops && a >= 0) ops[(a & 0xfff) >>> 1] = undefined;
+    }
+  }
+
+  /** RAM offset of the page holding the current pc, translating through the exec TLB. */
+  private fetchPage(h: Hart): number {
+    const t = h.tlbX, i = (h.pcLo >>> 12) & (TLB_SIZE - 1);
+    if (t.tagLo[i] === (h.pcLo & PAGE_MASK) && t.tagHi[i] === h.pcHi) return t.off[i];
+    return this.ramOffsetForFetch(h, h.pcLo, h.pcHi) & PAGE_MASK;
+  }
+
+  private ramOffsetForFetch(h: Hart, lo: number, hi: number): number {
+    const pa = h.access(lo, hi, 2, Access.Exec);
+    const off = h.bus.ramOffset(pa, 2);
+    if (off < 0) throw h.raise(Cause.FetchAccess, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+    return off;
+  }
+
+  private opsFor(ramPageOff: number): (Decoded | undefined)[] {
+    const page = ramPageOff >>> 12;
+    let ops = this.pages[page];
+    if (!ops) {
+      ops = new Array<Decoded | undefined>(OPS_PER_PAGE).fill(undefined);
+      this.pages[page] = ops;
+      this.h.protectCodePage(page);
+    }
+    return ops;
+  }
+
+  private decodeAt(h: Hart, ops: (Decoded | undefined)[], pageOff: number, off: number): Decoded {
+    const lo16 = h.ram16[(pageOff + off) >>> 1];
+    if ((lo16 & 3) !== 3) return (ops[off >>> 1] = this.decoder.decode(lo16));
+    if (off !== 0xffe) return (ops[off >>> 1] = this.decoder.decode(lo16 | (h.ram16[(pageOff + off + 2) >>> 1] << 16)));
+    // The instruction straddles two pages: fetch its upper half through translation; don't cache it.
+    const lo = (h.pcLo + 2) | 0, hi = (h.pcHi + (lo === 0 ? 1 : 0)) | 0;
+    const upper = h.ram16[this.ramOffsetForFetch(h, lo, hi) >>> 1];
+    return this.decoder.decode(lo16 | (upper << 16));
+  }
+
+  /** Execute up to budget instructions; returns early when an instruction sets h.stop. Traps are taken here. */
+  run(budget: number): number {
+    const h = this.h;
+    let n = 0;
+    while (n < budget && !h.stop) {
+      try {
+        while (n < budget && !h.stop) {
+          const pageOff = this.fetchPage(h);
+          const ops = this.opsFor(pageOff);
+          const baseLo = h.pcLo & PAGE_MASK, baseHi = h.pcHi;
+          let off = h.pcLo & 0xfff;
+          for (;;) {
+            const d = ops[off >>> 1] ?? this.decodeAt(h, ops, pageOff, off);
+            d.fn(h, d);
+            h.instret++;
+            n++;
+            if (d.ends) {
+              if ((h.pcLo & PAGE_MASK) !== baseLo || h.pcHi !== baseHi || h.stop || n >= budget) break;
+              off = h.pcLo & 0xfff;
+            } else {
+              off += d.len;
+              if (off >= 4096) {
+                h.pcLo = (baseLo + 4096) | 0;
+                if (h.pcLo === 0) h.pcHi = (h.pcHi + 1) | 0;
+                break;
+              }
+              h.pcLo = baseLo | off;
+              if (h.stop || n >= budget) break;
+            }
+          }
+        }
+      } catch (e) {
+        if (e !== TRAP) throw e;
+        takeTrap(h, h.trapCause, h.trapTval, false);
+        n++; // a trapping instruction does not retire, but counts against the budget so trap loops end
+
+      }
+    }
+    return n;
+  }
+}

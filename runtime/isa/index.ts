@@ -1,0 +1,34 @@
+// The instruction set: every definition, and the compiler from templates to functions.
+import * as helpers from './helpers.js';
+import { InsnDef } from './types.js';
+import { rv64i } from './rv64i.js';
+import { system } from './system.js';
+import { fp } from './fp.js';
+import type { ExecFn } from '../decoder.js';
+
+export const allDefs: InsnDef[] = [...rv64i, ...system, ...fp];
+
+/** Names in scope for template code: the helpers module's exports. */
+export const helperNames = Object.keys(helpers);
+const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);
+
+const FS_OFF_CHECK = 'if ((h.mstatus & 0x6000) === 0) throw h.raise(2, BigInt($raw >>> 0));';
+
+/** Template body with the FS check for FP instructions. */
+export function templateOf(def: InsnDef): string {
+  return (def.fp ? FS_OFF_CHECK + '\n' : '') + def.exec;
+}
+
+
+/** Interpreter form: fields are read from the decoded op. */
+export function compileForInterpreter(def: InsnDef): ExecFn {
+  const body = templateOf(def)
+    .replace(/\$(xd|x1|x2|rd|rs1|rs2|rs3|imm|rm|len|raw)\b/g, 'd.$1')
+    .replace(/\$pcLo\b/g, 'h.pcLo').replace(/\$pcHi\b/g, 'h.pcHi');
+  const src = `"use strict"; return function op_${def.name.replace(/\W/g, '_')}(h, d) { const x = h.x, f = h.f, fi = h.fi;\n${body}\n};`;
+  try {
+    return new Function(...helperNames, src)(...helperValues) as ExecFn;
+  } catch (e) {
+    throw new Error(`instruction ${def.name}: template does not compile: ${(e as Error).message}\n${src}`);
+  }
+}

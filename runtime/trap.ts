@@ -1,0 +1,81 @@
+// Trap causes and the sentinel used to unwind an instruction that raises one.
+export const enum Cause {
+  FetchMisaligned = 0, FetchAccess = 1, IllegalInstruction = 2, Breakpoint = 3,
+  LoadMisaligned = 4, LoadAccess = 5, StoreMisaligned = 6, StoreAccess = 7,
+  EcallU = 8, EcallS = 9, EcallVS = 10, EcallM = 11,
+  FetchPage = 12, LoadPage = 13, StorePage = 15,
+  FetchGuestPage = 20, LoadGuestPage = 21, VirtualInstruction = 22, StoreGuestPage = 23,
+}
+
+export const enum Irq { SSI = 1, VSSI = 2, MSI = 3, STI = 5, VSTI = 6, MTI = 7, SEI = 9, VSEI = 10, MEI = 11, SGEI = 12 }
+
+/** Thrown (never allocated per trap) to abandon the current instruction; details live on the hart. */
+export const TRAP = Object.freeze({ trap: true });
+export type TrapSignal = typeof TRAP;
+
+export const enum Access { Read = 0, Write = 1, Exec = 2 }
+
+import type { Hart } from './hart.js';
+import { readMip, MSTATUS } from './csr.js';
+
+const INTERRUPT_BIT = 1n << 63n;
+/** Highest priority first, as the privileged spec orders them. */
+const IRQ_PRIORITY = [Irq.MEI, Irq.MSI, Irq.MTI, Irq.SEI, Irq.SSI, Irq.STI];
+
+/** Enter the trap handler for an exception or interrupt; the hart's pc is the trapping instruction's. */
+export function takeTrap(h: Hart, cause: number, tval: bigint, interrupt: boolean): void {
+  const pc = h.pc;
+  const deleg = interrupt ? h.mideleg : h.medeleg;
+  const toS = h.priv <= 1 && ((deleg >>> cause) & 1) === 1;
+  const causeValue = BigInt(cause) | (interrupt ? INTERRUPT_BIT : 0n);
+  let s = h.mstatus;
+  let tvec: bigint;
+  if (toS) {
+    h.sepc = pc; h.scause = causeValue; h.stval = tval;
+    s = (s & ~(MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SIE)) | ((s & MSTATUS.SIE) ? MSTATUS.SPIE : 0) | (h.priv << 8);
+    h.priv = 1;
+    tvec = h.stvec;
+  } else {
+    h.mepc = pc; h.mcause = causeValue; h.mtval = tval;
+    s = (s & ~(MSTATUS.MPIE | MSTATUS.MPP | MSTATUS.MIE)) | ((s & MSTATUS.MIE) ? MSTATUS.MPIE : 0) | (h.priv << 11);
+    h.priv = 3;
+    tvec = h.mtvec;
+  }
+  h.mstatus = s;
+  const base = tvec & ~3n;
+  h.pc = interrupt && (tvec & 1n) ? base + 4n * BigInt(cause) : base;
+  h.flushTlb();
+}
+
+/** The interrupt to take now, or -1. */
+export function pendingInterrupt(h: Hart): number {
+  const pending = readMip(h) & h.mie;
+  if (pending === 0) return -1;
+  const mEnabled = h.priv < 3 || (h.mstatus & MSTATUS.MIE) !== 0;
+  const sEnabled = h.priv < 1 || (h.priv === 1 && (h.mstatus & MSTATUS.SIE) !== 0);
+  for (const irq of IRQ_PRIORITY) {
+    const bit = 1 << irq;
+    if (!(pending & bit)) continue;
+    if (h.mideleg & bit ? sEnabled : mEnabled) return irq;
+  }
+  return -1;
+}
+
+/** mret and sret: return to the privilege saved in xPP. */
+export function trapReturn(h: Hart, fromM: boolean): void {
+  let s = h.mstatus;
+  let target: number;
+  if (fromM) {
+    target = (s >>> 11) & 3;
+    s = (s & ~(MSTATUS.MIE | MSTATUS.MPP)) | ((s & MSTATUS.MPIE) ? MSTATUS.MIE : 0) | MSTATUS.MPIE;
+    h.pc = h.mepc;
+  } else {
+    target = (s >>> 8) & 1;
+    s = (s & ~(MSTATUS.SIE | MSTATUS.SPP)) | ((s & MSTATUS.SPIE) ? MSTATUS.SIE : 0) | MSTATUS.SPIE;
+    h.pc = h.sepc;
+  }
+  if (target !== 3) s &= ~MSTATUS.MPRV;
+  h.mstatus = s;
+  h.priv = target;
+  h.flushTlb();
+}

@@ -1,0 +1,141 @@
+// The virt machine: RAM, devices at QEMU virt's addresses, one hart, and the run loop.
+import { writeSync } from 'node:fs';
+import { Bus } from '../runtime/bus.js';
+import { Hart } from '../runtime/hart.js';
+import { Interpreter } from '../runtime/interp.js';
+import { Uart } from '../runtime/devices/uart.js';
+import { Clint, TIMEBASE_HZ } from '../runtime/devices/clint.js';
+import { Finisher, FinisherEvent } from '../runtime/devices/finisher.js';
+import { pendingInterrupt, takeTrap } from '../runtime/trap.js';
+import { readMip } from '../runtime/csr.js';
+import { disassemble } from '../runtime/disasm.js';
+import { ElfImage, LoadError } from './elf.js';
+
+export const VIRT = {
+  ramBase: 0x80000000,
+  uart: 0x10000000,
+  clint: 0x2000000,
+  finisher: 0x100000,
+} as const;
+
+export const MISA_RV64GC = (2n << 62n) | [..."ACDFIMSU"].reduce((m, c) => m | (1n << BigInt(c.charCodeAt(0) - 65)), 0n);
+
+export interface MachineOptions {
+  memBytes: number;
+  maxInsns?: number;
+  trace?: boolean;
+  /** Receives guest console output. */
+  output?: (bytes: Uint8Array) => void;
+}
+
+export type RunResult =
+  | { kind: 'exit'; code: number }
+  | { kind: 'limit'; executed: number }
+  | { kind: 'stuck'; reason: string };
+
+const SLICE = 1 << 16;
+
+export class Machine {
+  readonly bus: Bus;
+  readonly hart: Hart;
+  readonly clint: Clint;
+  readonly engine: Interpreter;
+  private outBuf: number[] = [];
+  private event: FinisherEvent | null = null;
+  private readonly startNs = process.hrtime.bigint();
+
+  constructor(readonly opts: MachineOptions) {
+    const MAX_RAM = 2 ** 31;
+    if (opts.memBytes < 1 << 20 || opts.memBytes > MAX_RAM) throw new LoadError(`--mem must be between 1M and 2G, got ${opts.memBytes} bytes`);
+    if (opts.memBytes % 4096 !== 0) throw new LoadError('--mem must be a multiple of 4K');
+    this.bus = new Bus(VIRT.ramBase, opts.memBytes);
+    this.hart = new Hart(this.bus);
+    this.hart.misa = MISA_RV64GC;
+    const now = () => ((process.hrtime.bigint() - this.startNs) * BigInt(TIMEBASE_HZ)) / 1_000_000_000n;
+    this.hart.readTime = now;
+    this.clint = new Clint(VIRT.clint, [this.hart], now);
+    this.bus.addDevice(new Uart(VIRT.uart, (b) => this.outBuf.push(b)));
+    this.bus.addDevice(this.clint);
+    this.bus.addDevice(new Finisher(VIRT.finisher, (e) => { this.event = e; this.hart.stop = true; }));
+    this.engine = new Interpreter(this.hart);
+  }
+
+  /** Load an ELF like `qemu -M virt -bios none -kernel`: segments at their physical addresses, M-mode at the entry. */
+  loadElf(img: ElfImage, name: string): void {
+    for (const s of img.segments) {
+      if (this.bus.ramOffset(s.paddr, s.memsz) < 0) {
+        throw new LoadError(`${name}: segment at 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) is outside RAM ` +
+          `0x${VIRT.ramBase.toString(16)}..0x${(VIRT.ramBase + this.opts.memBytes).toString(16)}`);
+      }
+      this.bus.writeBytes(s.paddr, s.data);
+    }
+    const h = this.hart;
+    h.pc = img.entry;
+    h.setX(10, 0n); // a0 = hart id
+    h.setX(11, BigInt(VIRT.ramBase + this.opts.memBytes - (2 << 20))); // a1: where QEMU puts the device tree
+    h.setX(5, img.entry); // t0: QEMU's reset vector jumps through it
+  }
+
+  private flushOutput(): void {
+    if (this.outBuf.length === 0) return;
+    const bytes = Uint8Array.from(this.outBuf);
+    this.outBuf.length = 0;
+    if (this.opts.output) this.opts.output(bytes);
+    else writeSync(1, bytes);
+  }
+
+  run(): RunResult {
+    const h = this.hart, max = this.opts.maxInsns ?? Infinity;
+    let executed = 0;
+    try {
+      for (;;) {
+        if (this.event) {
+          if (this.event.kind === 'exit') return { kind: 'exit', code: this.event.code };
+          return { kind: 'stuck', reason: 'guest requested a reset, which bare-metal runs do not support' };
+        }
+        if (executed >= max) return { kind: 'limit', executed };
+        this.clint.update();
+        const irq = pendingInterrupt(h);
+        if (irq >= 0) { h.waiting = false; takeTrap(h, irq, 0n, true); }
+        if (h.waiting) {
+          if ((readMip(h) & h.mie) !== 0) h.waiting = false;
+          else if (!this.sleepUntilEvent()) return { kind: 'stuck', reason: 'the hart waits (wfi) for an interrupt that can never arrive' };
+          continue;
+        }
+        h.stop = false;
+        const budget = Math.min(SLICE, max - executed);
+        executed += this.opts.trace ? this.traceStep(budget) : this.engine.run(budget);
+        this.flushOutput();
+      }
+    } finally {
+      this.flushOutput();
+    }
+  }
+
+  private traceStep(budget: number): number {
+    let n = 0;
+    while (n < budget && !this.hart.stop) {
+      const h = this.hart;
+      const pc = h.pc, priv = h.priv;
+      const line = disassemble(this.engine, h);
+      n += this.engine.run(1);
+      process.stderr.write(`${priv} ${pc.toString(16).padStart(16, '0')} ${line}\n`);
+    }
+    return n;
+  }
+
+  /** Block until the next timer deadline; false if no enabled interrupt can ever fire. */
+  private sleepUntilEvent(): boolean {
+    const h = this.hart;
+    let deadline = 0xffffffffffffffffn;
+    if (h.mie & (1 << 7)) deadline = this.clint.mtimecmp[0];
+    if ((h.mie & (1 << 5)) && (h.menvcfg >> 63n)) deadline = deadline < h.stimecmp ? deadline : h.stimecmp;
+    if (deadline === 0xffffffffffffffffn) return false;
+    const waitTicks = deadline - h.readTime();
+    if (waitTicks > 0n) {
+      const ms = Math.min(50, Number(waitTicks) / (TIMEBASE_HZ / 1000));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    }
+    return true;
+  }
+}
