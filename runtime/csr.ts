@@ -4,19 +4,23 @@ import { Cause, Irq } from './trap.js';
 
 const M64 = 0xffffffffffffffffn;
 export const MSTATUS = {
-  SIE: 1 << 1, MIE: 1 << 3, SPIE: 1 << 5, MPIE: 1 << 7, SPP: 1 << 8, MPP: 3 << 11, FS: 3 << 13,
+  SIE: 1 << 1, MIE: 1 << 3, SPIE: 1 << 5, MPIE: 1 << 7, SPP: 1 << 8, VS: 3 << 9, MPP: 3 << 11, FS: 3 << 13,
   MPRV: 1 << 17, SUM: 1 << 18, MXR: 1 << 19, TVM: 1 << 20, TW: 1 << 21, TSR: 1 << 22,
 };
-const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.MPP |
+// VS is writable without the V extension: the spec allows it and QEMU 7.2 does it.
+const MSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.MIE | MSTATUS.SPIE | MSTATUS.MPIE | MSTATUS.SPP | MSTATUS.VS | MSTATUS.MPP |
   MSTATUS.FS | MSTATUS.MPRV | MSTATUS.SUM | MSTATUS.MXR | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR;
-const SSTATUS_MASK = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.FS | MSTATUS.SUM | MSTATUS.MXR;
+const SSTATUS_MASK = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.VS | MSTATUS.FS | MSTATUS.SUM | MSTATUS.MXR;
 /** UXL = SXL = 64-bit. */
 const MSTATUS_XL = 0xa00000000n;
+const SSTATUS_UXL = 0x200000000n;
 
 const S_INTS = (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI);
 const M_INTS = (1 << Irq.MSI) | (1 << Irq.MTI) | (1 << Irq.MEI);
 const MEDELEG_WRITABLE = 0xb3ff; // causes 0-9, 12, 13, 15
 const MENVCFG_STCE = 1n << 63n;
+/** marchid and mimpid: those of the QEMU 7.2 virt machine we are compatible with, so probes agree with it. */
+const MACHINE_ID = 0x70216n;
 
 export const CSR = {
   fflags: 0x001, frm: 0x002, fcsr: 0x003,
@@ -30,8 +34,8 @@ export const CSR = {
 } as const;
 
 export function readMstatus(h: Hart): bigint {
-  const fsDirty = (h.mstatus & MSTATUS.FS) === MSTATUS.FS;
-  return BigInt(h.mstatus >>> 0) | MSTATUS_XL | (fsDirty ? 1n << 63n : 0n);
+  const dirty = (h.mstatus & MSTATUS.FS) === MSTATUS.FS || (h.mstatus & MSTATUS.VS) === MSTATUS.VS;
+  return BigInt(h.mstatus >>> 0) | MSTATUS_XL | (dirty ? 1n << 63n : 0n);
 }
 
 /** Effective mip: software-written bits plus device lines, with STIP from stimecmp under Sstc. */
@@ -89,7 +93,7 @@ export function csrRead(h: Hart, csr: number, raw: number): bigint {
     case CSR.cycle: if (!counterAllowed(h, 0)) illegal(h, raw); return BigInt(h.instret + h.cycleOffset);
     case CSR.time: if (!counterAllowed(h, 1)) illegal(h, raw); return h.readTime();
     case CSR.instret: if (!counterAllowed(h, 2)) illegal(h, raw); return BigInt(h.instret);
-    case CSR.sstatus: return readMstatus(h) & (BigInt(SSTATUS_MASK) | MSTATUS_XL | (1n << 63n));
+    case CSR.sstatus: return readMstatus(h) & (BigInt(SSTATUS_MASK) | SSTATUS_UXL | (1n << 63n));
     case CSR.sie: return BigInt(h.mie & h.mideleg);
     case CSR.stvec: return h.stvec;
     case CSR.scounteren: return BigInt(h.scounteren >>> 0);
@@ -119,8 +123,8 @@ export function csrRead(h: Hart, csr: number, raw: number): bigint {
     case CSR.mip: return BigInt(readMip(h));
     case CSR.mcycle: return BigInt(h.instret + h.cycleOffset);
     case CSR.minstret: return BigInt(h.instret);
-    case CSR.mvendorid: case CSR.mimpid: case CSR.mconfigptr: return 0n;
-    case CSR.marchid: return 0n;
+    case CSR.mvendorid: case CSR.mconfigptr: return 0n;
+    case CSR.marchid: case CSR.mimpid: return MACHINE_ID;
     case CSR.mhartid: return BigInt(h.mhartid);
   }
   if (csr === CSR.pmpcfg0 || csr === CSR.pmpcfg0 + 2) {
@@ -130,9 +134,9 @@ export function csrRead(h: Hart, csr: number, raw: number): bigint {
     return v;
   }
   if (csr >= CSR.pmpaddr0 && csr < CSR.pmpaddr0 + 16) return h.pmpaddr[csr - CSR.pmpaddr0];
-  // hpmcounters and their events exist and read as zero.
-  if (csr >= 0xc03 && csr <= 0xc1f) { if (!counterAllowed(h, csr - 0xc00)) illegal(h, raw); return 0n; }
-  if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return 0n;
+  // hpmcounter3..18 (as on QEMU virt) and every mhpmevent exist and read as zero.
+  if (csr >= 0xc03 && csr <= 0xc12) { if (!counterAllowed(h, csr - 0xc00)) illegal(h, raw); return 0n; }
+  if ((csr >= 0xb03 && csr <= 0xb12) || (csr >= 0x323 && csr <= 0x33f)) return 0n;
   illegal(h, raw);
 }
 
@@ -197,11 +201,17 @@ export function csrWrite(h: Hart, csr: number, v: bigint, raw: number): void {
       return;
     }
     case CSR.mcycle: h.cycleOffset = Number(v) - h.instret; return;
-    case CSR.minstret: h.instret = Number(v) - 1; return; // the writing instruction's own retirement follows
+    case CSR.minstret: {
+      // The writing instruction's own retirement follows; mcycle must not move with instret.
+      const delta = Number(v) - 1 - h.instret;
+      h.instret += delta;
+      h.cycleOffset -= delta;
+      return;
+    }
   }
   if (csr === CSR.pmpcfg0 || csr === CSR.pmpcfg0 + 2) { writePmpcfg(h, (csr - CSR.pmpcfg0) * 4, v); return; }
   if (csr >= CSR.pmpaddr0 && csr < CSR.pmpaddr0 + 16) { writePmpaddr(h, csr - CSR.pmpaddr0, v); return; }
-  if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return;
+  if ((csr >= 0xb03 && csr <= 0xb12) || (csr >= 0x323 && csr <= 0x33f)) return;
   illegal(h, raw);
 }
 

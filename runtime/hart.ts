@@ -49,7 +49,7 @@ export class Hart {
   mcounteren = 0; scounteren = 0; mcountinhibit = 0;
   menvcfg = 0n; senvcfg = 0n;
   satp = 0n;
-  stimecmp = 0xffffffffffffffffn;
+  stimecmp = 0n;
   readonly pmpcfg = new Uint8Array(16);
   readonly pmpaddr = new Array<bigint>(16).fill(0n);
   /** Retired instructions; cycle counts the same (one instruction per cycle). */

@@ -80,8 +80,9 @@ export class Interpreter {
             } else {
               off += d.len;
               if (off >= 4096) {
-                h.pcLo = (baseLo + 4096) | 0;
-                if (h.pcLo === 0) h.pcHi = (h.pcHi + 1) | 0;
+                // Next page; off may be 4098 after an instruction that straddled the boundary.
+                h.pcLo = (baseLo + off) | 0;
+                if ((h.pcLo >>> 0) < (baseLo >>> 0)) h.pcHi = (h.pcHi + 1) | 0;
                 break;
               }
               h.pcLo = baseLo | off;

@@ -76,6 +76,7 @@ export function trapReturn(h: Hart, fromM: boolean): void {
   }
   if (target !== 3) s &= ~MSTATUS.MPRV;
   h.mstatus = s;
+  h.resValid = false; // as on QEMU, xRET drops an LR reservation
   h.priv = target;
   h.flushTlb();
 }

@@ -13,7 +13,7 @@ export class Clint implements Device {
   private msip: number[];
 
   constructor(readonly base: number, private harts: IrqSink[], readonly now: () => bigint) {
-    this.mtimecmp = harts.map(() => 0xffffffffffffffffn);
+    this.mtimecmp = harts.map(() => 0n); // QEMU resets it to 0, so MTIP is pending at reset
     this.msip = harts.map(() => 0);
   }
 

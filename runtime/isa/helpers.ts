@@ -130,3 +130,22 @@ export function storeConditional(h: Hart, lo: number, hi: number, size: number, 
   writeAtomic(h, pa, size, bl, bh);
   return 0;
 }
+
+// ---- F and D ----
+export * from '../fpu.js';
+
+/** Resolve the rounding mode field (7 = dynamic, from frm); reserved modes are illegal. */
+export function rmOf(h: Hart, rm: number, raw: number): number {
+  const mode = rm === 7 ? h.frm : rm;
+  if (mode > 4) illegal(h, raw);
+  return mode;
+}
+
+export function getS(fi: Int32Array, r: number): number {
+  return fi[r * 2 + 1] === -1 ? fi[r * 2] : 0x7fc00000;
+}
+
+export function setS(fi: Int32Array, r: number, bits: number): void {
+  fi[r * 2] = bits;
+  fi[r * 2 + 1] = -1;
+}

@@ -34,7 +34,7 @@ for (const wide of [false, true]) {
 
 export const system: InsnDef[] = [
   def('ecall', 'none', ...enc.exact(0x00000073), 'throw h.raise(ecallCause(h), 0n);', { ends: true }),
-  def('ebreak', 'none', ...enc.exact(0x00100073), 'throw h.raise(3, pcBig($pcLo, $pcHi));', { ends: true }),
+  def('ebreak', 'none', ...enc.exact(0x00100073), 'throw h.raise(3, 0n);', { ends: true }),
   def('sret', 'none', ...enc.exact(0x10200073), 'sret(h, $raw);', { ends: true, system: true }),
   def('mret', 'none', ...enc.exact(0x30200073), 'mret(h, $raw);', { ends: true, system: true }),
   def('wfi', 'none', ...enc.exact(0x10500073), 'wfi(h, $raw);', { system: true }),
