@@ -79,6 +79,11 @@ export class Hart {
   readonly codePages: Uint8Array;
   /** Called when a write hits a code page (RAM offset and length); set by the execution engine. */
   onCodeWrite: (ramOff: number, length: number) => void = () => {};
+  /**
+   * Optional M-mode firmware in TypeScript: called for a trap that would enter M-mode; returns true if it handled
+   * it (leaving the hart ready to resume), false to enter the guest's own M-mode handler at mtvec.
+   */
+  machineTrapHandler: ((cause: number, tval: bigint, interrupt: boolean) => boolean) | null = null;
   /** Engine hooks: satp/sfence changes and fence.i. */
   onTranslationChange: () => void = () => {};
   onFenceI: () => void = () => {};

@@ -13,6 +13,10 @@ export class Interpreter {
 
   constructor(readonly h: Hart) {
     h.onCodeWrite = (ramOff, length) => this.invalidate(ramOff, length);
+    // Device DMA and loaders write RAM directly.
+    h.bus.onRamWrite = (ramOff, length) => {
+      for (let p = ramOff >>> 12; p <= (ramOff + length - 1) >>> 12; p++) if (h.codePages[p]) { this.invalidate(ramOff, length); return; }
+    };
   }
 
   /** Drop cached ops that overlap written bytes (an op may start up to 2 bytes before them). */

@@ -27,6 +27,8 @@ export function takeTrap(h: Hart, cause: number, tval: bigint, interrupt: boolea
   const pc = h.pc;
   const deleg = interrupt ? h.mideleg : h.medeleg;
   const toS = h.priv <= 1 && ((deleg >>> cause) & 1) === 1;
+  // Firmware written in TypeScript (the built-in SBI) stands in for M-mode trap handlers.
+  if (!toS && h.machineTrapHandler?.(cause, tval, interrupt)) { h.flushTlb(); return; }
   const causeValue = BigInt(cause) | (interrupt ? INTERRUPT_BIT : 0n);
   let s = h.mstatus;
   let tvec: bigint;
