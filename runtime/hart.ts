@@ -134,7 +134,7 @@ export class Hart {
 
   /** Translate and check an access; returns the physical address. Fills the TLB when the page is plain RAM. */
   access(lo: number, hi: number, size: number, type: Access): number {
-    const pa = translate(this, lo, hi, type);
+    const pa = translate(this, lo, hi, size, type);
     const ramOff = this.bus.ramOffset(pa, size);
     if (ramOff >= 0) {
       const page = ramOff >>> 12;

@@ -28,7 +28,7 @@ export class Interpreter {
   }
 
   /** RAM offset of the page holding the current pc, translating through the exec TLB. */
-  private fetchPage(h: Hart): number {
+  fetchPage(h: Hart): number {
     const t = h.tlbX, i = (h.pcLo >>> 12) & (TLB_SIZE - 1);
     if (t.tagLo[i] === (h.pcLo & PAGE_MASK) && t.tagHi[i] === h.pcHi) return t.off[i];
     return this.ramOffsetForFetch(h, h.pcLo, h.pcHi) & PAGE_MASK;
@@ -41,7 +41,7 @@ export class Interpreter {
     return off;
   }
 
-  private opsFor(ramPageOff: number): (Decoded | undefined)[] {
+  opsFor(ramPageOff: number): (Decoded | undefined)[] {
     const page = ramPageOff >>> 12;
     let ops = this.pages[page];
     if (!ops) {
@@ -52,7 +52,8 @@ export class Interpreter {
     return ops;
   }
 
-  private decodeAt(h: Hart, ops: (Decoded | undefined)[], pageOff: number, off: number): Decoded {
+  /** The op at a page offset; ops straddling into the next page are decoded through translation, not cached. */
+  decodeAt(h: Hart, ops: (Decoded | undefined)[], pageOff: number, off: number): Decoded {
     const lo16 = h.ram16[(pageOff + off) >>> 1];
     if ((lo16 & 3) !== 3) return (ops[off >>> 1] = this.decoder.decode(lo16));
     if (off !== 0xffe) return (ops[off >>> 1] = this.decoder.decode(lo16 | (h.ram16[(pageOff + off + 2) >>> 1] << 16)));

@@ -20,7 +20,7 @@ function vaBig(lo: number, hi: number): bigint {
 }
 
 /** Virtual to physical. Throws the trap for a page or access fault. */
-export function translate(h: Hart, lo: number, hi: number, type: Access): number {
+export function translate(h: Hart, lo: number, hi: number, size: number, type: Access): number {
   const priv = effectivePriv(h, type);
   const mode = Number(h.satp >> 60n);
   let pa: number;
@@ -29,7 +29,7 @@ export function translate(h: Hart, lo: number, hi: number, type: Access): number
   } else {
     pa = walk(h, lo, hi, type, priv, mode === 8 ? 3 : mode === 9 ? 4 : 5);
   }
-  if (pa < 0 || !pmpCheck(h, pa, 1, type, priv)) throw h.raise(accessFault[type], vaBig(lo, hi));
+  if (pa < 0 || !pmpCheck(h, pa, size, type, priv)) throw h.raise(accessFault[type], vaBig(lo, hi));
   return pa;
 }
 

@@ -6,7 +6,7 @@ import { Machine } from './machine.js';
 import { parseElf, LoadError } from './elf.js';
 import { parseSize } from './size.js';
 
-const ENGINES = ['interp'];
+const ENGINES = ['jit', 'interp'];
 /** Exit status when --max-insns stops the guest. */
 export const EXIT_LIMIT = 124;
 /** Exit status when the guest can make no progress. */
@@ -38,13 +38,13 @@ export function main(argv: string[]): void {
   program.command('run')
     .description('run a bare-metal RISC-V ELF like qemu-system-riscv64 -M virt -bios none -kernel ELF')
     .argument('<elf>', 'the program')
-    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
+    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('jit'))
     .option('--mem <size>', 'RAM size', sizeArg, 128 << 20)
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--trace', 'print every executed instruction to stderr')
-    .action((elf: string, o: { mem: number; maxInsns?: number; trace?: boolean }) => {
+    .action((elf: string, o: { engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean }) => {
       const img = parseElf(readInput(elf), elf);
-      const m = new Machine({ memBytes: o.mem, maxInsns: o.maxInsns, trace: o.trace });
+      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace });
       m.loadElf(img, elf);
       const r = m.run();
       if (r.kind === 'exit') process.exitCode = r.code;

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import { Bus } from '../runtime/bus.js';
 import { Hart } from '../runtime/hart.js';
 import { Interpreter } from '../runtime/interp.js';
+import { JitEngine, JitOptions, DEFAULT_JIT } from '../jit/engine.js';
 import { Uart } from '../runtime/devices/uart.js';
 import { Clint, TIMEBASE_HZ } from '../runtime/devices/clint.js';
 import { Finisher, FinisherEvent } from '../runtime/devices/finisher.js';
@@ -20,8 +21,12 @@ export const VIRT = {
 
 export const MISA_RV64GC = (2n << 62n) | [..."ACDFIMSU"].reduce((m, c) => m | (1n << BigInt(c.charCodeAt(0) - 65)), 0n);
 
+export type EngineName = 'interp' | 'jit';
+
 export interface MachineOptions {
   memBytes: number;
+  engine?: EngineName;
+  jit?: Partial<JitOptions>;
   maxInsns?: number;
   trace?: boolean;
   /** Receives guest console output. */
@@ -39,7 +44,7 @@ export class Machine {
   readonly bus: Bus;
   readonly hart: Hart;
   readonly clint: Clint;
-  readonly engine: Interpreter;
+  readonly engine: Interpreter | JitEngine;
   private outBuf: number[] = [];
   private event: FinisherEvent | null = null;
   private readonly startNs = process.hrtime.bigint();
@@ -57,7 +62,9 @@ export class Machine {
     this.bus.addDevice(new Uart(VIRT.uart, (b) => this.outBuf.push(b)));
     this.bus.addDevice(this.clint);
     this.bus.addDevice(new Finisher(VIRT.finisher, (e) => { this.event = e; this.hart.stop = true; }));
-    this.engine = new Interpreter(this.hart);
+    this.engine = opts.engine === 'jit' && !opts.trace
+      ? new JitEngine(this.hart, { ...DEFAULT_JIT, ...opts.jit })
+      : new Interpreter(this.hart);
   }
 
   /** Load an ELF like `qemu -M virt -bios none -kernel`: segments at their physical addresses, M-mode at the entry. */
@@ -118,7 +125,7 @@ export class Machine {
       const h = this.hart;
       const pc = h.pc, priv = h.priv;
       const line = disassemble(this.engine, h);
-      n += this.engine.run(1);
+      n += this.engine.run(1); // tracing always interprets
       process.stderr.write(`${priv} ${pc.toString(16).padStart(16, '0')} ${line}\n`);
     }
     return n;

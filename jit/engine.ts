@@ -1,0 +1,171 @@
+// The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
+import { Hart } from '../runtime/hart.js';
+import { Interpreter } from '../runtime/interp.js';
+import { TRAP, takeTrap } from '../runtime/trap.js';
+import type { Decoded } from '../runtime/decoder.js';
+import { Block, RegionFn, compileRegion, regionSource } from './translate.js';
+
+export interface JitOptions {
+  /** Executions of a block before its page is compiled. */
+  threshold: number;
+  /** Most instructions in one block. */
+  maxBlockLength: number;
+  /** Most pages with compiled code; the least recently compiled is evicted first. */
+  maxPages: number;
+  /** Parse each generated function with acorn before compiling it. */
+  verify?: (src: string, where: string) => void;
+  /** Receives each compiled unit (for --jit-dump). */
+  dump?: (unit: { name: string; src: string; blocks: Block[] }) => void;
+}
+
+export const DEFAULT_JIT: JitOptions = { threshold: 16, maxBlockLength: 128, maxPages: 4096 };
+
+/** What is known about the code in one RAM page. */
+class PageCode {
+  blocks = new Map<number, Block & { hits: number }>();
+  region: RegionFn | null = null;
+  /** Page offsets (halfword index) that the region has a case for. */
+  entries = new Uint8Array(2048);
+  compiles = 0;
+}
+
+export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
+
+export class JitEngine {
+  readonly interp: Interpreter;
+  private pages = new Map<number, PageCode>();
+  readonly stats: JitStats = { compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
+
+  constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
+    this.interp = new Interpreter(h);
+    const onWrite = h.onCodeWrite;
+    h.onCodeWrite = (ramOff, length) => {
+      onWrite(ramOff, length);
+      this.invalidatePages(ramOff, length);
+    };
+    const onRam = h.bus.onRamWrite;
+    h.bus.onRamWrite = (ramOff, length) => {
+      onRam?.(ramOff, length);
+      this.invalidatePages(ramOff, length);
+    };
+  }
+
+  get decoder() { return this.interp.decoder; }
+
+  private invalidatePages(ramOff: number, length: number): void {
+    for (let p = ramOff >>> 12; p <= (ramOff + length - 1) >>> 12; p++) {
+      if (this.pages.delete(p)) {
+        this.stats.invalidations++;
+        // A region may be running on this page: make it leave after the current instruction.
+        this.h.stop = true;
+      }
+    }
+  }
+
+  /** Straight-line code from a page offset up to a control transfer, system instruction, page end or length cap. */
+  private buildBlock(pageOff: number, off: number): Block {
+    const h = this.h, ops = this.interp.opsFor(pageOff);
+    const list: Decoded[] = [];
+    let at = off;
+    while (at < 4096 && list.length < this.opts.maxBlockLength) {
+      // An instruction straddling into the next page is left to the interpreter.
+      if (at === 0xffe && (h.ram16[(pageOff + at) >>> 1] & 3) === 3) break;
+      const d = ops[at >>> 1] ?? this.interp.decodeAt(h, ops, pageOff, at);
+      list.push(d);
+      at += d.len;
+      if (d.ends || d.def.system) break;
+    }
+    return { off, ops: list, end: at };
+  }
+
+  /** Static successors inside the page: taken-branch and jal targets, and fall-through. */
+  private successors(b: Block): number[] {
+    const last = b.ops[b.ops.length - 1];
+    const out: number[] = [];
+    const end = b.end;
+    const name = last.def.name;
+    const lastOff = end - last.len;
+    if (!last.ends || last.def.format === 'B') out.push(end);
+    if (last.def.format === 'B' || name === 'jal') out.push(lastOff + last.imm);
+    return out.filter((o) => o >= 0 && o < 4096);
+  }
+
+  private compile(pageOff: number, code: PageCode, hot: Block): void {
+    // The region: blocks already known hot on this page, plus everything statically reachable from them.
+    const chosen = new Map<number, Block>();
+    const queue: number[] = [hot.off];
+    for (const b of code.blocks.values()) if (b.hits >= this.opts.threshold / 2) queue.push(b.off);
+    let insns = 0;
+    while (queue.length && insns < 4096) {
+      const off = queue.pop()!;
+      if (chosen.has(off)) continue;
+      let b: Block | undefined = code.blocks.get(off);
+      if (!b) {
+        b = this.buildBlock(pageOff, off);
+        code.blocks.set(off, { ...b, hits: 0 });
+      }
+      if (b.ops.length === 0) continue;
+      chosen.set(off, b);
+      insns += b.ops.length;
+      for (const s of this.successors(b)) if (!chosen.has(s)) queue.push(s);
+    }
+    const blocks = [...chosen.values()];
+    const name = `page_${(pageOff >>> 12).toString(16)}_${code.compiles}`;
+    const t0 = performance.now();
+    const src = regionSource(blocks, name);
+    this.opts.verify?.(src, `page at RAM offset 0x${pageOff.toString(16)}, guest pc 0x${this.h.pc.toString(16)}`);
+    code.region = compileRegion(src);
+    this.stats.compileMs += performance.now() - t0;
+    this.stats.compiledUnits++;
+    this.stats.compiledBlocks += blocks.length;
+    this.stats.sourceBytes += src.length;
+    code.compiles++;
+    code.entries.fill(0);
+    for (const b of blocks) code.entries[b.off >>> 1] = 1;
+    this.opts.dump?.({ name, src, blocks });
+  }
+
+  private pageCode(page: number): PageCode {
+    let code = this.pages.get(page);
+    if (!code) {
+      if (this.pages.size >= this.opts.maxPages) {
+        this.pages.delete(this.pages.keys().next().value as number);
+        this.stats.evictions++;
+      }
+      code = new PageCode();
+      this.pages.set(page, code);
+    }
+    return code;
+  }
+
+  run(budget: number): number {
+    const h = this.h;
+    let n = 0;
+    while (n < budget && !h.stop) {
+      try {
+        const pageOff = this.interp.fetchPage(h);
+        const code = this.pageCode(pageOff >>> 12);
+        const off = h.pcLo & 0xfff;
+        if (code.region && code.entries[off >>> 1]) {
+          n += code.region(h, budget - n);
+          continue;
+        }
+        let b = code.blocks.get(off);
+        if (!b) {
+          b = { ...this.buildBlock(pageOff, off), hits: 0 };
+          code.blocks.set(off, b);
+        }
+        if (++b.hits >= this.opts.threshold && b.ops.length > 0 && b.end <= 4096 + 2 && code.compiles < 64) {
+          this.compile(pageOff, code, b);
+          continue;
+        }
+        n += this.interp.run(Math.max(1, Math.min(b.ops.length, budget - n)));
+      } catch (e) {
+        if (e !== TRAP) throw e;
+        takeTrap(h, h.trapCause, h.trapTval, false);
+        n++;
+      }
+    }
+    return n;
+  }
+}

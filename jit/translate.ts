@@ -1,0 +1,109 @@
+// Translate the hot blocks of one code page into a single JavaScript function with an internal dispatch loop,
+// so loops inside the page stay inside one function. Guest x registers live in locals while it runs.
+import type { Decoded } from '../runtime/decoder.js';
+import { helperNames, templateOf } from '../runtime/isa/index.js';
+import * as helpers from '../runtime/isa/helpers.js';
+import type { Hart } from '../runtime/hart.js';
+
+export interface Block {
+  /** Page offset of the first instruction. */
+  off: number;
+  ops: Decoded[];
+  /** Page offset after the last instruction (4096 or more when the block runs to the page end). */
+  end: number;
+}
+
+/** Runs compiled code from h.pc (which must be in the page) until it leaves the page or region, or the budget is spent. */
+export type RegionFn = (h: Hart, budget: number) => number;
+
+/** Thrown inside a region to leave it after the current instruction (code was written, or an interrupt line moved). */
+export const BREAK = Object.freeze({ break: true });
+
+// Helpers that never throw: calls to anything else may raise a trap.
+const PURE_CALLS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'sll', 'srl', 'sra', 'lt', 'ltu', 'imul']);
+const mayTrapCache = new Map<string, boolean>();
+function mayTrap(d: Decoded): boolean {
+  let r = mayTrapCache.get(d.def.name);
+  if (r === undefined) {
+    const body = templateOf(d.def);
+    r = /\bthrow\b/.test(body) || [...body.matchAll(/([A-Za-z_]\w*)\s*\(/g)].some((m) => !PURE_CALLS.has(m[1]) && m[1] !== 'if');
+    mayTrapCache.set(d.def.name, r);
+  }
+  return r;
+}
+/** Instructions after which a device may have raised an interrupt or code may have been overwritten. */
+const touchesMemory = (d: Decoded) => /\b(store\d+|load\d+|amo|storeConditional|loadReserved)\(/.test(d.def.exec);
+
+/** Instantiate one instruction's template with constant fields and the pc of its page offset. */
+function instantiate(d: Decoded, off: number): string {
+  const fields: Record<string, number> = {
+    xd: d.xd, x1: d.x1, x2: d.x2, rd: d.rd, rs1: d.rs1, rs2: d.rs2, rs3: d.rs3, imm: d.imm, rm: d.rm, len: d.len, raw: d.raw,
+  };
+  return templateOf(d.def)
+    .replace(/\$(xd|x1|x2|rd|rs1|rs2|rs3|imm|rm|len|raw)\b/g, (_, k: string) => `(${fields[k]})`)
+    .replace(/\$pcLo\b/g, `((base + ${off}) | 0)`)
+    .replace(/\$pcHi\b/g, 'pcHi')
+    // x[(a) + 1] and x[(a)] with constant slots become locals.
+    .replace(/\bx\[\((\d+)\)( \+ 1)?\]/g, (_, s: string, plus: string | undefined) => `r${Number(s) + (plus ? 1 : 0)}`);
+}
+
+// Register slots are cached in locals r2..r65 (r0/r1 are x0). Only the slots a region uses are declared; the
+// placeholders below are filled in once the whole region is generated.
+const WB = '/*writeback*/', RL = '/*reload*/';
+
+export function regionSource(blocks: Block[], name: string): string {
+  const cases: string[] = [];
+  for (const b of blocks) {
+    const lines: string[] = [];
+    let off = b.off;
+    b.ops.forEach((d, idx) => {
+      if (mayTrap(d)) lines.push(`k = ${off}; j = ${idx};`);
+      let code = instantiate(d, off);
+      // CSR instructions read and write h.x themselves.
+      // They may read instret, so account for the instructions retired so far first.
+      if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx}; n = -${idx}; ${WB} ${code} ${RL}`;
+      lines.push(`{ ${code} }`);
+      off += d.len;
+      if (touchesMemory(d) && idx < b.ops.length - 1) lines.push(`if (h.stop) { k = ${off}; j = ${idx + 1}; throw BREAK; }`);
+    });
+    const last = b.ops[b.ops.length - 1];
+    lines.push(`n += ${b.ops.length};`);
+    if (!last.ends) {
+      lines.push(b.end < 4096 ? `h.pcLo = (base + ${b.end}) | 0;` : `{ const t = (base + ${b.end}) | 0; h.pcLo = t; if ((t >>> 0) < (base >>> 0)) h.pcHi = (pcHi + 1) | 0; }`);
+    }
+    cases.push(`case ${b.off}: {\n${lines.join('\n')}\nbreak; }`);
+  }
+  const body = cases.join('\n');
+  const used = [...new Set([...body.matchAll(/\br(\d+)\b/g)].map((m) => Number(m[1])))].filter((i) => i >= 2).sort((a, b) => a - b);
+  const wb = used.map((i) => `x[${i}] = r${i};`).join(' '), rl = used.map((i) => `r${i} = x[${i}];`).join(' ');
+  const decl = used.length ? `let ${used.map((i) => `r${i} = x[${i}]`).join(', ')};` : '';
+  return `"use strict";
+return function ${name}(h, budget) {
+const x = h.x, f = h.f, fi = h.fi;
+const pcHi = h.pcHi, base = h.pcLo & -4096;
+let off = h.pcLo & 4095, n = 0, k = 0, j = 0;
+const r0 = 0, r1 = 0; ${decl}
+try {
+for (;;) {
+switch (off) {
+${body}
+default: h.pcLo = (base + off) | 0; ${WB} h.instret += n; return n;
+}
+if (h.pcHi !== pcHi || (h.pcLo & -4096) !== base || h.stop || n >= budget) { ${WB} h.instret += n; return n; }
+off = h.pcLo & 4095;
+}
+} catch (e) {
+${WB}
+h.instret += n + j;
+const t = (base + k) | 0; h.pcLo = t; h.pcHi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi;
+if (e === BREAK) return n + j;
+throw e;
+}
+};`.split(WB).join(wb).split(RL).join(rl);
+}
+
+const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);
+
+export function compileRegion(src: string): RegionFn {
+  return new Function(...helperNames, 'BREAK', src)(...helperValues, BREAK) as RegionFn;
+}
