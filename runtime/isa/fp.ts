@@ -10,6 +10,8 @@ const setS = (v: string) => `setS(fi, $rd, ${v}); ${DIRTY}`;
 const setD = (v: string) => `f[$rd] = ${v}; ${DIRTY}`;
 const setL = (call: string) => `${call}; x[$xd] = intOut[0]; x[$xd + 1] = intOut[1];`;
 const setBool = (v: string) => `x[$xd] = ${v}; x[$xd + 1] = 0;`;
+/** Instructions that write only x registers dirty the FP state only if they changed fflags. */
+const flagsOnly = (code: string) => `const ff = h.fflags; ${code} if (h.fflags !== ff) ${DIRTY}`;
 
 const F7 = 0xfe00007f, RS2 = 0x01f00000, F3 = 0x7000;
 /** OP-FP with funct5 and fmt (0 = S, 1 = D); rounding mode free unless f3 is given; rs2 fixed if given. */
@@ -41,14 +43,14 @@ function arith(p: 's' | 'd'): InsnDef[] {
     opfp(`fsqrt.${p}`, 0x0b, fmt, set(`sqrt${T}(h, ${a}, ${RM})`), { rs2: 0 }),
     opfp(`fmin.${p}`, 0x05, fmt, set(`min${T}(h, ${a}, ${b})`), { f3: 0 }),
     opfp(`fmax.${p}`, 0x05, fmt, set(`max${T}(h, ${a}, ${b})`), { f3: 1 }),
-    opfp(`feq.${p}`, 0x14, fmt, `${setBool(`eq${T}(h, ${a}, ${b})`)} ${DIRTY}`, { f3: 2 }),
-    opfp(`flt.${p}`, 0x14, fmt, `${setBool(`lt${T}(h, ${a}, ${b})`)} ${DIRTY}`, { f3: 1 }),
-    opfp(`fle.${p}`, 0x14, fmt, `${setBool(`le${T}(h, ${a}, ${b})`)} ${DIRTY}`, { f3: 0 }),
+    opfp(`feq.${p}`, 0x14, fmt, flagsOnly(setBool(`eq${T}(h, ${a}, ${b})`)), { f3: 2 }),
+    opfp(`flt.${p}`, 0x14, fmt, flagsOnly(setBool(`lt${T}(h, ${a}, ${b})`)), { f3: 1 }),
+    opfp(`fle.${p}`, 0x14, fmt, flagsOnly(setBool(`le${T}(h, ${a}, ${b})`)), { f3: 0 }),
     opfp(`fclass.${p}`, 0x1c, fmt, setBool(`class${T}(${a})`), { f3: 1, rs2: 0 }),
-    opfp(`fcvt.w.${p}`, 0x18, fmt, `${setW(`cvtW${T}(h, ${a}, ${RM})`)} ${DIRTY}`, { rs2: 0 }),
-    opfp(`fcvt.wu.${p}`, 0x18, fmt, `${setW(`cvtWU${T}(h, ${a}, ${RM})`)} ${DIRTY}`, { rs2: 1 }),
-    opfp(`fcvt.l.${p}`, 0x18, fmt, `${setL(`cvtL${T}(h, ${a}, ${RM})`)} ${DIRTY}`, { rs2: 2 }),
-    opfp(`fcvt.lu.${p}`, 0x18, fmt, `${setL(`cvtLU${T}(h, ${a}, ${RM})`)} ${DIRTY}`, { rs2: 3 }),
+    opfp(`fcvt.w.${p}`, 0x18, fmt, flagsOnly(setW(`cvtW${T}(h, ${a}, ${RM})`)), { rs2: 0 }),
+    opfp(`fcvt.wu.${p}`, 0x18, fmt, flagsOnly(setW(`cvtWU${T}(h, ${a}, ${RM})`)), { rs2: 1 }),
+    opfp(`fcvt.l.${p}`, 0x18, fmt, flagsOnly(setL(`cvtL${T}(h, ${a}, ${RM})`)), { rs2: 2 }),
+    opfp(`fcvt.lu.${p}`, 0x18, fmt, flagsOnly(setL(`cvtLU${T}(h, ${a}, ${RM})`)), { rs2: 3 }),
     opfp(`fcvt.${p}.w`, 0x1a, fmt, set(`cvt${T}W(h, x[$x1], ${RM})`), { rs2: 0 }),
     opfp(`fcvt.${p}.wu`, 0x1a, fmt, set(`cvt${T}WU(h, x[$x1], ${RM})`), { rs2: 1 }),
     opfp(`fcvt.${p}.l`, 0x1a, fmt, set(`cvt${T}L(h, x[$x1], x[$x1 + 1], ${RM})`), { rs2: 2 }),
