@@ -20,7 +20,7 @@ export type RegionFn = (h: Hart, budget: number) => number;
 export const BREAK = Object.freeze({ break: true });
 
 // Helpers that never throw: calls to anything else may raise a trap.
-const PURE_CALLS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'sll', 'srl', 'sra', 'lt', 'ltu', 'imul']);
+const PURE_CALLS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'lt', 'ltu', 'imul']);
 const mayTrapCache = new Map<string, boolean>();
 function mayTrap(d: Decoded): boolean {
   let r = mayTrapCache.get(d.def.name);
@@ -34,17 +34,41 @@ function mayTrap(d: Decoded): boolean {
 /** Instructions after which a device may have raised an interrupt or code may have been overwritten. */
 const touchesMemory = (d: Decoded) => /\b(store\d+|load\d+|amo|storeConditional|loadReserved)\(/.test(d.def.exec);
 
+/** A conditional branch whose both successors are in the same page: the JIT only needs its condition. */
+function inPageBranch(d: Decoded, off: number): boolean {
+  const t = off + d.imm;
+  return d.def.branchCond !== undefined && t >= 0 && t < 4096 && off + d.len < 4096;
+}
+
 /** Instantiate one instruction's template with constant fields and the pc of its page offset. */
-function instantiate(d: Decoded, off: number): string {
+function instantiate(d: Decoded, off: number, conditionOnly = false): string {
   const fields: Record<string, number> = {
     xd: d.xd, x1: d.x1, x2: d.x2, rd: d.rd, rs1: d.rs1, rs2: d.rs2, rs3: d.rs3, imm: d.imm, rm: d.rm, len: d.len, raw: d.raw,
   };
-  return templateOf(d.def)
+  return (conditionOnly ? d.def.branchCond! : templateOf(d.def))
     .replace(/\$(xd|x1|x2|rd|rs1|rs2|rs3|imm|rm|len|raw)\b/g, (_, k: string) => `(${fields[k]})`)
     .replace(/\$pcLo\b/g, `((base + ${off}) | 0)`)
     .replace(/\$pcHi\b/g, 'pcHi')
+    // The next pc stays in locals until the region exits.
+    .replace(/\bh\.pcLo\b/g, 'nlo').replace(/\bh\.pcHi\b/g, 'nhi')
     // x[(a) + 1] and x[(a)] with constant slots become locals.
     .replace(/\bx\[\((\d+)\)( \+ 1)?\]/g, (_, s: string, plus: string | undefined) => `r${Number(s) + (plus ? 1 : 0)}`);
+}
+
+/**
+ * Code after a block's last instruction choosing where to go: straight to another case when the next pc is a
+ * known offset in this page, else through nlo/nhi with the page check. `break` leaves the switch to the exit.
+ */
+function transfer(b: Block, last: Decoded): string {
+  const lastOff = b.end - last.len;
+  const stopCheck = touchesMemory(last) || last.def.system ? 'h.stop || ' : '';
+  const goTo = (offExpr: string) =>
+    `off = ${offExpr}; if (${stopCheck}n >= budget) { nlo = (base + off) | 0; nhi = pcHi; break; } continue;`;
+  if (last.def.branchCond !== undefined && inPageBranch(last, lastOff)) return goTo(`taken ? ${lastOff + last.imm} : ${b.end}`);
+  if (last.def.name === 'jal' && lastOff + last.imm >= 0 && lastOff + last.imm < 4096) return goTo(String(lastOff + last.imm));
+  if (!last.ends && b.end < 4096) return goTo(String(b.end));
+  const next = last.ends ? '' : `{ const t = (base + ${b.end}) | 0; nlo = t; nhi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi; }`;
+  return `${next} if (nhi === pcHi && (nlo & -4096) === base && !(${stopCheck}n >= budget)) { off = nlo & 4095; continue; } break;`;
 }
 
 // Register slots are cached in locals r2..r65 (r0/r1 are x0). Only the slots a region uses are declared; the
@@ -58,7 +82,10 @@ export function regionSource(blocks: Block[], name: string): string {
     let off = b.off;
     b.ops.forEach((d, idx) => {
       if (mayTrap(d)) lines.push(`k = ${off}; j = ${idx};`);
-      let code = instantiate(d, off);
+      const conditionOnly = d === b.ops[b.ops.length - 1] && inPageBranch(d, off);
+      let code = instantiate(d, off, conditionOnly);
+      // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
+      if (d.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
       // CSR instructions read and write h.x themselves.
       // They may read instret, so account for the instructions retired so far first.
       if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx}; n = -${idx}; ${WB} ${code} ${RL}`;
@@ -68,9 +95,7 @@ export function regionSource(blocks: Block[], name: string): string {
     });
     const last = b.ops[b.ops.length - 1];
     lines.push(`n += ${b.ops.length};`);
-    if (!last.ends) {
-      lines.push(b.end < 4096 ? `h.pcLo = (base + ${b.end}) | 0;` : `{ const t = (base + ${b.end}) | 0; h.pcLo = t; if ((t >>> 0) < (base >>> 0)) h.pcHi = (pcHi + 1) | 0; }`);
-    }
+    lines.push(transfer(b, last));
     cases.push(`case ${b.off}: {\n${lines.join('\n')}\nbreak; }`);
   }
   const body = cases.join('\n');
@@ -81,16 +106,15 @@ export function regionSource(blocks: Block[], name: string): string {
 return function ${name}(h, budget) {
 const x = h.x, f = h.f, fi = h.fi;
 const pcHi = h.pcHi, base = h.pcLo & -4096;
-let off = h.pcLo & 4095, n = 0, k = 0, j = 0;
+let off = h.pcLo & 4095, n = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;
 const r0 = 0, r1 = 0; ${decl}
 try {
 for (;;) {
 switch (off) {
 ${body}
-default: h.pcLo = (base + off) | 0; ${WB} h.instret += n; return n;
+default: nlo = (base + off) | 0; nhi = pcHi;
 }
-if (h.pcHi !== pcHi || (h.pcLo & -4096) !== base || h.stop || n >= budget) { ${WB} h.instret += n; return n; }
-off = h.pcLo & 4095;
+h.pcLo = nlo; h.pcHi = nhi; ${WB} h.instret += n; return n;
 }
 } catch (e) {
 ${WB}

@@ -107,27 +107,6 @@ export function remu(al: number, ah: number, bl: number, bh: number): number {
   return fromBig(ubig(al, ah) % ubig(bl, bh));
 }
 
-export function sll(al: number, ah: number, s: number): number {
-  if (s === 0) { out.hi = ah; return al; }
-  if (s < 32) { out.hi = (ah << s) | (al >>> (32 - s)); return al << s; }
-  out.hi = al << (s - 32);
-  return 0;
-}
-
-export function srl(al: number, ah: number, s: number): number {
-  if (s === 0) { out.hi = ah; return al; }
-  if (s < 32) { out.hi = ah >>> s; return (al >>> s) | (ah << (32 - s)); }
-  out.hi = 0;
-  return (ah >>> (s - 32)) | 0;
-}
-
-export function sra(al: number, ah: number, s: number): number {
-  if (s === 0) { out.hi = ah; return al; }
-  if (s < 32) { out.hi = ah >> s; return (al >>> s) | (ah << (32 - s)); }
-  out.hi = ah >> 31;
-  return ah >> (s - 32);
-}
-
 /** Signed less-than on pairs. */
 export function lt(al: number, ah: number, bl: number, bh: number): boolean {
   return ah < bh || (ah === bh && (al >>> 0) < (bl >>> 0));

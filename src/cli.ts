@@ -42,11 +42,13 @@ export function main(argv: string[]): void {
     .option('--mem <size>', 'RAM size', sizeArg, 128 << 20)
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--trace', 'print every executed instruction to stderr')
-    .action((elf: string, o: { engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean }) => {
+    .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
+    .action((elf: string, o: { engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean }) => {
       const img = parseElf(readInput(elf), elf);
       const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace });
       m.loadElf(img, elf);
       const r = m.run();
+      if (o.stats) process.stderr.write(`${m.statsReport()}\n`);
       if (r.kind === 'exit') process.exitCode = r.code;
       else if (r.kind === 'limit') { process.stderr.write(`salus: stopped after ${r.executed} instructions (--max-insns)\n`); process.exitCode = EXIT_LIMIT; }
       else { process.stderr.write(`salus: ${r.reason}\n`); process.exitCode = EXIT_STUCK; }

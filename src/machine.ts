@@ -91,9 +91,13 @@ export class Machine {
     else writeSync(1, bytes);
   }
 
+  /** Guest instructions executed and host time spent in run(). */
+  readonly stats = { instructions: 0, seconds: 0 };
+
   run(): RunResult {
     const h = this.hart, max = this.opts.maxInsns ?? Infinity;
     let executed = 0;
+    const t0 = process.hrtime.bigint();
     try {
       for (;;) {
         if (this.event) {
@@ -116,7 +120,21 @@ export class Machine {
       }
     } finally {
       this.flushOutput();
+      this.stats.instructions += executed;
+      this.stats.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
     }
+  }
+
+  /** One-paragraph summary for --stats. */
+  statsReport(): string {
+    const { instructions, seconds } = this.stats;
+    const lines = [`instructions ${instructions}`, `seconds ${seconds.toFixed(3)}`, `MIPS ${(instructions / seconds / 1e6).toFixed(1)}`];
+    if (this.engine instanceof JitEngine) {
+      const j = this.engine.stats;
+      lines.push(`jit units ${j.compiledUnits}, blocks ${j.compiledBlocks}, compile ms ${j.compileMs.toFixed(1)}, ` +
+        `source KiB ${(j.sourceBytes / 1024).toFixed(0)}, invalidations ${j.invalidations}, evictions ${j.evictions}`);
+    }
+    return lines.join('\n');
   }
 
   private traceStep(budget: number): number {

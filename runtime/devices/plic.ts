@@ -2,13 +2,15 @@
 // as on QEMU's virt machine: two contexts per hart (2h = M-mode, 2h+1 = S-mode), level-triggered sources.
 import type { Device } from '../bus.js';
 import type { IrqSink } from './clint.js';
-import { Irq } from '../trap.js';
 
 /** Number of interrupt sources on QEMU virt (1..53: virtio 1..8, UART 10); source 0 does not exist. */
 export const PLIC_NUM_SOURCES = 53;
 /** Priorities are 3 bits wide (0 = never interrupt, 7 = highest), as on QEMU virt. */
 export const PLIC_MAX_PRIORITY = 7;
 export const PLIC_SIZE = 0x600000;
+
+/** mip bits driven by the contexts (trap.ts Irq.MEI / Irq.SEI; not imported so this module has no runtime imports). */
+const IRQ_MEI = 11, IRQ_SEI = 9;
 
 const PRIORITY_BASE = 0x0;
 const PENDING_BASE = 0x1000;
@@ -91,7 +93,7 @@ export class Plic implements Device {
       const l = this.best(ctx) !== 0 ? 1 : 0;
       if (l === this.outLevel[ctx]) continue;
       this.outLevel[ctx] = l;
-      this.harts[ctx >>> 1].setIrq(ctx & 1 ? Irq.SEI : Irq.MEI, l === 1);
+      this.harts[ctx >>> 1].setIrq(ctx & 1 ? IRQ_SEI : IRQ_MEI, l === 1);
     }
   }
 

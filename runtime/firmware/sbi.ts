@@ -5,10 +5,11 @@
 //
 // Like any M-mode firmware it programs the hart's machine CSRs directly and talks to the platform through the
 // bus: the CLINT (mtimecmp for the timer when Sstc is not used, msip for IPIs) and the console.
+// csr.js first: runtimes that do not inline const enums (vitest) need it to start the hart/trap/csr import cycle.
+import { CSR, MSTATUS, csrRead, readMip } from '../csr.js';
 import type { Bus } from '../bus.js';
 import { Hart, Priv, load64 } from '../hart.js';
 import { Cause, Irq, TRAP } from '../trap.js';
-import { CSR, MSTATUS, csrRead, readMip } from '../csr.js';
 import { out } from '../int64.js';
 
 // ---- Constants from the SBI specification ----

@@ -5,7 +5,7 @@ import { csrRead, csrWrite, MSTATUS, readMip } from '../csr.js';
 import { out } from '../int64.js';
 
 export { load8, load16, load32, load64, store8, store16, store32, store64 } from '../hart.js';
-export { mul, mulh, mulhsu, mulhu, div, divu, rem, remu, sll, srl, sra, lt, ltu, out } from '../int64.js';
+export { mul, mulh, mulhsu, mulhu, div, divu, rem, remu, lt, ltu, out } from '../int64.js';
 
 export function pcBig(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -12,18 +12,29 @@ const bool = (cond: string) => `x[$xd] = (${cond}) ? 1 : 0; x[$xd + 1] = 0;`;
 const ADD = `const lo = (al + bl) | 0; ${set64('lo', '(ah + bh + ((lo >>> 0) < (al >>> 0) ? 1 : 0)) | 0')}`;
 const SUB = `const lo = (al - bl) | 0; ${set64('lo', '(ah - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0')}`;
 
-const branch = (name: string, f3: number, cond: string) =>
-  def(name, 'B', ...enc.f3(OP.BRANCH, f3),
-    `const al = x[$x1], ah = x[$x1 + 1], bl = x[$x2], bh = x[$x2 + 1]; if (${cond}) ${pcPlus('$imm')} else ${pcPlus('$len')}`,
-    { ends: true });
+/** cond is written over al, ah, bl, bh; the JIT uses it (assigning `taken`) for branches that stay in their page. */
+const branch = (name: string, f3: number, cond: string) => {
+  const operands = 'const al = x[$x1], ah = x[$x1 + 1], bl = x[$x2], bh = x[$x2 + 1];';
+  return def(name, 'B', ...enc.f3(OP.BRANCH, f3),
+    `${operands} if (${cond}) ${pcPlus('$imm')} else ${pcPlus('$len')}`,
+    { ends: true, branchCond: `${operands} taken = ${cond};` });
+};
 
 const load = (name: string, f3: number, value: string) =>
   def(name, 'I', ...enc.f3(OP.LOAD, f3), `${EA} ${value}`);
 const store = (name: string, f3: number, call: string) =>
   def(name, 'S', ...enc.f3(OP.STORE, f3), `${EA} ${call};`);
 
-const shiftImm = (name: string, f3: number, f6: number, fn: string) =>
-  def(name, 'I', ...enc.f6(OP.OP_IMM, f3, f6), setPair(`${fn}(x[$x1], x[$x1 + 1], $imm & 63)`));
+// 64-bit shifts written out (not helper calls) so that a constant shift amount folds to straight-line code.
+const SHIFT: Record<string, string> = {
+  sll: 'if (s === 0) { lo = al; hi = ah; } else if (s < 32) { lo = al << s; hi = (ah << s) | (al >>> (32 - s)); } else { lo = 0; hi = al << (s - 32); }',
+  srl: 'if (s === 0) { lo = al; hi = ah; } else if (s < 32) { lo = (al >>> s) | (ah << (32 - s)); hi = ah >>> s; } else { lo = ah >>> (s - 32); hi = 0; }',
+  sra: 'if (s === 0) { lo = al; hi = ah; } else if (s < 32) { lo = (al >>> s) | (ah << (32 - s)); hi = ah >> s; } else { lo = ah >> (s - 32); hi = ah >> 31; }',
+};
+const shift = (kind: string, amount: string) =>
+  `const al = x[$x1], ah = x[$x1 + 1], s = ${amount}; let lo, hi; ${SHIFT[kind]} ${set64('lo | 0', 'hi | 0')}`;
+const shiftImm = (name: string, f3: number, f6: number, kind: string) =>
+  def(name, 'I', ...enc.f6(OP.OP_IMM, f3, f6), shift(kind, '$imm & 63'));
 const shiftImmW = (name: string, f3: number, f7: number, expr: string) =>
   def(name, 'I', ...enc.f7(OP.OP_IMM_32, f3, f7), setW(expr));
 const aluW = (name: string, f3: number, f7: number, expr: string) =>
@@ -69,12 +80,12 @@ export const rv64i: InsnDef[] = [
   shiftImm('srai', 5, 0x10, 'sra'),
   alu('add', 0, 0x00, ADD),
   alu('sub', 0, 0x20, SUB),
-  alu('sll', 1, 0x00, setPair('sll(al, ah, bl & 63)')),
+  def('sll', 'R', ...enc.f7(OP.OP, 1, 0), shift('sll', 'x[$x2] & 63')),
   alu('slt', 2, 0x00, bool('lt(al, ah, bl, bh)')),
   alu('sltu', 3, 0x00, bool('ltu(al, ah, bl, bh)')),
   alu('xor', 4, 0x00, set64('al ^ bl', 'ah ^ bh')),
-  alu('srl', 5, 0x00, setPair('srl(al, ah, bl & 63)')),
-  alu('sra', 5, 0x20, setPair('sra(al, ah, bl & 63)')),
+  def('srl', 'R', ...enc.f7(OP.OP, 5, 0), shift('srl', 'x[$x2] & 63')),
+  def('sra', 'R', ...enc.f7(OP.OP, 5, 0x20), shift('sra', 'x[$x2] & 63')),
   alu('or', 6, 0x00, set64('al | bl', 'ah | bh')),
   alu('and', 7, 0x00, set64('al & bl', 'ah & bh')),
   def('addiw', 'I', ...enc.f3(OP.OP_IMM_32, 0), setW('(x[$x1] + $imm) | 0')),

@@ -21,6 +21,8 @@ export interface InsnDef {
   system?: boolean;
   /** Needs mstatus.FS != Off. */
   fp?: boolean;
+  /** Branches: code that assigns the outcome to `taken` without touching the pc (the JIT's in-page form). */
+  branchCond?: string;
 }
 
 export const OP = {
