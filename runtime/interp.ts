@@ -1,6 +1,6 @@
 // The reference interpreter: decoded ops cached per RAM page, executed one at a time.
 import { Hart, PAGE_MASK, TLB_SIZE } from './hart.js';
-import { Decoder, Decoded } from './decoder.js';
+import { Decoder, Decoded, ENDS, SYSTEM } from './decoder.js';
 import { allDefs, compileForInterpreter } from './isa/index.js';
 import { Access, Cause, TRAP, takeTrap } from './trap.js';
 
@@ -66,7 +66,9 @@ export class Interpreter {
   /** Execute up to budget instructions; returns early when an instruction sets h.stop. Traps are taken here. */
   run(budget: number): number {
     const h = this.h;
-    let n = 0;
+    // Retired instructions are counted in n and written to h.instret before system instructions (which may read
+    // or write it) and on the way out; base + n is the architectural instret.
+    let n = 0, base = h.instret;
     while (n < budget && !h.stop) {
       try {
         while (n < budget && !h.stop) {
@@ -76,13 +78,9 @@ export class Interpreter {
           let off = h.pcLo & 0xfff;
           for (;;) {
             const d = ops[off >>> 1] ?? this.decodeAt(h, ops, pageOff, off);
-            d.fn(h, d);
-            h.instret++;
-            n++;
-            if (d.ends) {
-              if ((h.pcLo & PAGE_MASK) !== baseLo || h.pcHi !== baseHi || h.stop || n >= budget) break;
-              off = h.pcLo & 0xfff;
-            } else {
+            if (d.flags === 0) {
+              d.fn(h, d);
+              n++;
               off += d.len;
               if (off >= 4096) {
                 // Next page; off may be 4098 after an instruction that straddled the boundary.
@@ -92,16 +90,40 @@ export class Interpreter {
               }
               h.pcLo = baseLo | off;
               if (h.stop || n >= budget) break;
+              continue;
+            }
+            if (d.flags & SYSTEM) {
+              h.instret = base + n;
+              d.fn(h, d);
+              base = h.instret - n;
+            } else {
+              d.fn(h, d);
+            }
+            n++;
+            if (d.flags & ENDS) {
+              if ((h.pcLo & PAGE_MASK) !== baseLo || h.pcHi !== baseHi || h.stop || n >= budget) break;
+              off = h.pcLo & 0xfff;
+            } else {
+              off += d.len;
+              h.pcLo = (baseLo + off) | 0;
+              if (off >= 4096) {
+                if ((h.pcLo >>> 0) < (baseLo >>> 0)) h.pcHi = (h.pcHi + 1) | 0;
+                break;
+              }
+              if (h.stop || n >= budget) break;
             }
           }
         }
       } catch (e) {
         if (e !== TRAP) throw e;
+        h.instret = base + n;
         takeTrap(h, h.trapCause, h.trapTval, false);
-        n++; // a trapping instruction does not retire, but counts against the budget so trap loops end
-
+        // A trapping instruction does not retire, but counts against the budget so trap loops end.
+        n++;
+        base--;
       }
     }
+    h.instret = base + n;
     return n;
   }
 }
