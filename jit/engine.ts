@@ -14,8 +14,8 @@ export interface JitOptions {
   maxPages: number;
   /** Parse each generated function with acorn before compiling it. */
   verify?: (src: string, where: string) => void;
-  /** Receives each compiled unit (for --jit-dump). */
-  dump?: (unit: { name: string; src: string; blocks: Block[] }) => void;
+  /** Receives each compiled unit (for --jit-dump); pagePhys is the physical address of its page. */
+  dump?: (unit: { name: string; src: string; blocks: Block[]; pagePhys: number }) => void;
 }
 
 export const DEFAULT_JIT: JitOptions = { threshold: 16, maxBlockLength: 128, maxPages: 4096 };
@@ -122,7 +122,7 @@ export class JitEngine {
     code.compiles++;
     code.entries.fill(0);
     for (const b of blocks) code.entries[b.off >>> 1] = 1;
-    this.opts.dump?.({ name, src, blocks });
+    this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
 
   private pageCode(page: number): PageCode {

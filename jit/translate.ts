@@ -89,7 +89,8 @@ export function regionSource(blocks: Block[], name: string): string {
       // CSR instructions read and write h.x themselves.
       // They may read instret, so account for the instructions retired so far first.
       if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx}; n = -${idx}; ${WB} ${code} ${RL}`;
-      lines.push(`{ ${code} }`);
+      // The marker names the guest instruction (block offset, index) for source maps; it costs nothing to run.
+      lines.push(`/*@${b.off}:${idx}*/ { ${code} }`);
       off += d.len;
       if (touchesMemory(d) && idx < b.ops.length - 1) lines.push(`if (h.stop) { k = ${off}; j = ${idx + 1}; throw BREAK; }`);
     });

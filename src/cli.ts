@@ -5,6 +5,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { Machine } from './machine.js';
 import { parseElf, LoadError } from './elf.js';
 import { parseSize } from './size.js';
+import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
+import type { JitOptions } from '../jit/engine.js';
 
 const ENGINES = ['jit', 'interp'];
 /** Exit status when --max-insns stops the guest. */
@@ -29,6 +31,20 @@ function readInput(path: string): Uint8Array {
   }
 }
 
+interface RunOptions {
+  engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean;
+  jitThreshold?: number; jitVerify?: boolean; jitDump?: string;
+}
+
+function jitOptions(o: RunOptions): Partial<JitOptions> {
+  const j: Partial<JitOptions> = {};
+  if (o.jitThreshold !== undefined) j.threshold = Math.max(1, o.jitThreshold);
+  if (o.jitVerify) j.verify = verifySource;
+  const dir = o.jitDump;
+  if (dir) j.dump = (u) => writeUnit(dir, u.name, dumpUnit(u.name, u.src, u.blocks, u.pagePhys));
+  return j;
+}
+
 export function main(argv: string[]): void {
   const program = new Command('salus')
     .description('RISC-V RV64GC emulator and the Salus confidential-computing hypervisor')
@@ -43,9 +59,12 @@ export function main(argv: string[]): void {
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--trace', 'print every executed instruction to stderr')
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
-    .action((elf: string, o: { engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean }) => {
+    .option('--jit-threshold <n>', 'executions of a block before its page is compiled', countArg)
+    .option('--jit-verify', 'parse every generated function with acorn before compiling it')
+    .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
+    .action((elf: string, o: RunOptions) => {
       const img = parseElf(readInput(elf), elf);
-      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace });
+      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace, jit: jitOptions(o) });
       m.loadElf(img, elf);
       const r = m.run();
       if (o.stats) process.stderr.write(`${m.statsReport()}\n`);
@@ -61,6 +80,11 @@ export function main(argv: string[]): void {
     if (e instanceof LoadError || e instanceof InvalidArgumentError) {
       process.stderr.write(`salus: ${e.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (e instanceof JitVerifyError) {
+      process.stderr.write(`salus: jit verify: ${e.message}\n`);
+      process.exitCode = 70;
       return;
     }
     // A bug in Salus, not in the input: one line unless asked for the stack.

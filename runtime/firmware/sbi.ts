@@ -291,7 +291,8 @@ export class SbiFirmware {
   }
 
   private fatal(h: Hart, cause: number, tval: bigint, interrupt: boolean, what: string): void {
-    const name = (interrupt ? IRQ_NAMES[cause] + ' interrupt' : CAUSE_NAMES[cause]) ?? 'unknown';
+    const known = interrupt ? IRQ_NAMES[cause] : CAUSE_NAMES[cause];
+    const name = known === undefined ? 'unknown' : interrupt ? `${known} interrupt` : known;
     const priv = ['U', 'S', '?', 'M'][h.priv];
     const epc = h.pc;
     const message =
