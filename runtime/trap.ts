@@ -30,6 +30,7 @@ export function takeTrap(h: Hart, cause: number, tval: bigint, interrupt: boolea
   // Firmware written in TypeScript (the built-in SBI) stands in for M-mode trap handlers.
   if (!toS && h.machineTrapHandler?.(cause, tval, interrupt)) { h.flushTlb(); return; }
   const causeValue = BigInt(cause) | (interrupt ? INTERRUPT_BIT : 0n);
+  h.resValid = false; // as on QEMU, any trap drops an LR reservation
   let s = h.mstatus;
   let tvec: bigint;
   if (toS) {

@@ -1,0 +1,44 @@
+/* Double-precision arithmetic in every rounding mode, see fp_arith.h. */
+#define FSFX "d"
+#define FMVIN "fmv.d.x"
+#define FONE 0x3ff0000000000000UL
+#define FADD_F7 "0x01"
+#define FMT_F2 "1"
+#include "trap.h"
+
+static const uint64_t SV[] = {
+    0x0000000000000000UL, 0x8000000000000000UL, 0x3ff0000000000000UL, 0xbff8000000000000UL,
+    0x3fd5555555555555UL, 0x7fefffffffffffffUL, 0xffefffffffffffffUL, 0x0010000000000000UL,
+    0x0000000000000001UL, 0x800fffffffffffffUL, 0x7ff0000000000000UL, 0xfff0000000000000UL,
+    0x7ff8000000000000UL, 0x7ff0000000000001UL, 0xfff8000000012345UL, 0x4008000000000000UL,
+};
+#define NS (sizeof(SV) / sizeof(SV[0]))
+static const uint64_t TV[] = { 0x0000000000000000UL, 0x8000000000000000UL, 0x3ff0000000000001UL,
+    0xbff0000000000000UL, 0x7ff0000000000000UL, 0xfff0000000000000UL, 0x7ff4000000000000UL,
+    0x0010000000000000UL };
+#define NT (sizeof(TV) / sizeof(TV[0]))
+static const uint64_t RV[][3] = {
+    { 0x3ff0000000000000UL, 0x3fd5555555555555UL, 0x3fd5555555555555UL },
+    { 0x3fd5555555555555UL, 0x4008000000000000UL, 0xbff0000000000000UL },
+    { 0xbfd5555555555555UL, 0x4008000000000000UL, 0x3ff0000000000000UL },
+    { 0x3ff0000000000000UL, 0x3ca0000000000000UL, 0x3ca0000000000000UL },
+    { 0x3ff0000000000001UL, 0x3ca0000000000000UL, 0xbca0000000000000UL },
+    { 0xbff0000000000000UL, 0xbca0000000000000UL, 0x3c90000000000000UL },
+    { 0x7fefffffffffffffUL, 0x7fefffffffffffffUL, 0xffefffffffffffffUL },
+    { 0xffefffffffffffffUL, 0x7fefffffffffffffUL, 0x7fefffffffffffffUL },
+    { 0x0010000000000000UL, 0x3fe0000000000000UL, 0x8000000000000001UL },
+    { 0x0000000000000003UL, 0x3fe0000000000000UL, 0x0000000000000001UL },
+    { 0x3ff0000000000001UL, 0xbff0000000000001UL, 0x3ff0000000000001UL },
+    { 0x4000000000000000UL, 0x3ff6a09e667f3bcdUL, 0x400921fb54442d18UL },
+    { 0x433fffffffffffffUL, 0x3fe8000000000000UL, 0xc33fffffffffffffUL },
+    { 0x3fefffffffffffffUL, 0x3ff0000000000001UL, 0xbff0000000000000UL },
+};
+#define NR (sizeof(RV) / sizeof(RV[0]))
+
+#include "fp_arith.h"
+
+int main(void)
+{
+    run_all();
+    return 0;
+}
