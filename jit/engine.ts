@@ -1,7 +1,8 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
 import { Interpreter } from '../runtime/interp.js';
-import { TRAP, takeTrap } from '../runtime/trap.js';
+import { TRAP } from '../runtime/trap.js';
+import { takeTrap } from '../runtime/privilege.js';
 import type { Decoded } from '../runtime/decoder.js';
 import { Block, RegionFn, compileRegion, regionSource } from './translate.js';
 

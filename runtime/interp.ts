@@ -2,7 +2,8 @@
 import { Hart, PAGE_MASK, TLB_SIZE } from './hart.js';
 import { Decoder, Decoded, ENDS, SYSTEM } from './decoder.js';
 import { allDefs, compileForInterpreter } from './isa/index.js';
-import { Access, Cause, TRAP, takeTrap } from './trap.js';
+import { Access, Cause, TRAP } from './trap.js';
+import { takeTrap } from './privilege.js';
 
 const OPS_PER_PAGE = 2048;
 

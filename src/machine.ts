@@ -7,7 +7,7 @@ import { JitEngine, JitOptions, DEFAULT_JIT } from '../jit/engine.js';
 import { Uart } from '../runtime/devices/uart.js';
 import { Clint, TIMEBASE_HZ } from '../runtime/devices/clint.js';
 import { Finisher, FinisherEvent } from '../runtime/devices/finisher.js';
-import { pendingInterrupt, takeTrap } from '../runtime/trap.js';
+import { pendingInterrupt, takeTrap } from '../runtime/privilege.js';
 import { readMip } from '../runtime/csr.js';
 import { disassemble } from '../runtime/disasm.js';
 import { ElfImage, LoadError } from './elf.js';

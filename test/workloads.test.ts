@@ -4,7 +4,8 @@
  * 7.2 oracle (see test/oracle.ts for the QEMU command line and -cpu flags).
  *
  * Engines: SALUS_ENGINES (comma separated, default "interp,jit"); each engine is
- * passed to the CLI as `--engine <name>`.  Add "jit" once it exists.
+ * passed to the CLI as `--engine <name>`; the JIT runs with --jit-verify and a threshold of 2 so that nearly
+ * all code is compiled.
  * If QEMU is missing the suite is skipped locally and fails under CI.
  */
 import { readdirSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
   type RunResult,
 } from './oracle.js';
 
+const JIT_ARGS = ['--jit-verify', '--jit-threshold', '2'];
 export const ENGINES: string[] = (process.env.SALUS_ENGINES ?? 'interp,jit')
   .split(',')
   .map((s) => s.trim())
@@ -67,7 +69,7 @@ if (!haveQemu) {
 
       it.each(ENGINES)('engine %s', async (engine) => {
         expect(salusCliBuilt(), 'dist/src/cli.js missing: run `npm run build`').toBe(true);
-        const salus = await runSalus(elf, ['--engine', engine]);
+        const salus = await runSalus(elf, ['--engine', engine, ...(engine === 'jit' ? JIT_ARGS : [])]);
         expect(salus.timedOut, `Salus timed out on ${name}`).toBe(false);
         const diff = firstDifference(oracle.stdout, salus.stdout);
         if (diff !== undefined) {

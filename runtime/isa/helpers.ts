@@ -1,6 +1,7 @@
 // Runtime helpers callable from instruction templates. Everything exported here is in a template's scope.
 import { Hart, Priv } from '../hart.js';
-import { Access, Cause, trapReturn } from '../trap.js';
+import { Access, Cause } from '../trap.js';
+import { trapReturn } from '../privilege.js';
 import { csrRead, csrWrite, MSTATUS, readMip } from '../csr.js';
 import { out } from '../int64.js';
 
