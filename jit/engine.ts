@@ -79,36 +79,17 @@ export class JitEngine {
     return { off, ops: list, end: at };
   }
 
-  /** Static successors inside the page: taken-branch and jal targets, and fall-through. */
-  private successors(b: Block): number[] {
-    const last = b.ops[b.ops.length - 1];
-    const out: number[] = [];
-    const end = b.end;
-    const name = last.def.name;
-    const lastOff = end - last.len;
-    if (!last.ends || last.def.format === 'B') out.push(end);
-    if (last.def.format === 'B' || name === 'jal') out.push(lastOff + last.imm);
-    return out.filter((o) => o >= 0 && o < 4096);
-  }
-
   private compile(pageOff: number, code: PageCode, hot: Block): void {
-    // The region: blocks already known hot on this page, plus everything statically reachable from them.
-    const chosen = new Map<number, Block>();
-    const queue: number[] = [hot.off];
-    for (const b of code.blocks.values()) if (b.hits >= this.opts.threshold / 2) queue.push(b.off);
-    let insns = 0;
-    while (queue.length && insns < 4096) {
-      const off = queue.pop()!;
-      if (chosen.has(off)) continue;
-      let b: Block | undefined = code.blocks.get(off);
-      if (!b) {
-        b = this.buildBlock(pageOff, off);
-        code.blocks.set(off, { ...b, hits: 0 });
-      }
-      if (b.ops.length === 0) continue;
-      chosen.set(off, b);
+    // The region: every block of the page that has run, up to 4096 instructions, hottest first. Blocks never
+    // run are left out: a transfer to them leaves the function, and compiling cold code costs more than it saves.
+    const candidates = [...code.blocks.values()].filter((b) => b.hits > 0 && b.ops.length > 0).sort((a, b) => b.hits - a.hits);
+    const chosen = new Map<number, Block>([[hot.off, hot]]);
+    let insns = hot.ops.length;
+    for (const b of candidates) {
+      if (insns + b.ops.length > 4096) break;
+      if (chosen.has(b.off)) continue;
+      chosen.set(b.off, b);
       insns += b.ops.length;
-      for (const s of this.successors(b)) if (!chosen.has(s)) queue.push(s);
     }
     const blocks = [...chosen.values()];
     const name = `page_${(pageOff >>> 12).toString(16)}_${code.compiles}`;
@@ -156,7 +137,8 @@ export class JitEngine {
           b = { ...this.buildBlock(pageOff, off), hits: 0 };
           code.blocks.set(off, b);
         }
-        if (++b.hits >= this.opts.threshold && b.ops.length > 0 && b.end <= 4096 + 2 && code.compiles < 64) {
+        // Each recompilation of a page needs hotter code than the last, so pages settle quickly.
+        if (++b.hits >= this.opts.threshold << Math.min(code.compiles, 8) && b.ops.length > 0 && code.compiles < 64) {
           this.compile(pageOff, code, b);
           continue;
         }
