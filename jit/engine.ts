@@ -128,8 +128,11 @@ export class JitEngine {
         const pageOff = this.interp.fetchPage(h);
         const code = this.pageCode(pageOff >>> 12);
         const off = h.pcLo & 0xfff;
-        if (code.region && code.entries[off >>> 1]) {
-          n += code.region(h, budget - n);
+        // A region checks its budget between blocks, so it gets one block's length less than what is left:
+        // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
+        const left = budget - n - this.opts.maxBlockLength;
+        if (code.region && code.entries[off >>> 1] && left > 0) {
+          n += code.region(h, left);
           continue;
         }
         let b = code.blocks.get(off);
@@ -138,11 +141,12 @@ export class JitEngine {
           code.blocks.set(off, b);
         }
         // Each recompilation of a page needs hotter code than the last, so pages settle quickly.
-        if (++b.hits >= this.opts.threshold << Math.min(code.compiles, 8) && b.ops.length > 0 && code.compiles < 64) {
+        if (++b.hits >= this.opts.threshold << Math.min(code.compiles, 8) && !code.entries[off >>> 1] &&
+          b.ops.length > 0 && code.compiles < 64) {
           this.compile(pageOff, code, b);
           continue;
         }
-        n += this.interp.run(Math.max(1, Math.min(b.ops.length, budget - n)));
+        n += this.interp.run(Math.min(b.ops.length || 1, budget - n));
       } catch (e) {
         if (e !== TRAP) throw e;
         takeTrap(h, h.trapCause, h.trapTval, false);
