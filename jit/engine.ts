@@ -34,7 +34,10 @@ export interface JitStats { compiledUnits: number; compiledBlocks: number; compi
 
 export class JitEngine {
   readonly interp: Interpreter;
-  private pages = new Map<number, PageCode>();
+  /** Per RAM page; a plain array indexed by page number is the fastest lookup on the dispatch path. */
+  private pages: (PageCode | undefined)[] = [];
+  /** Pages holding compiled code, oldest first, for eviction. */
+  private compiledPages: number[] = [];
   readonly stats: JitStats = { compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
@@ -55,7 +58,8 @@ export class JitEngine {
 
   private invalidatePages(ramOff: number, length: number): void {
     for (let p = ramOff >>> 12; p <= (ramOff + length - 1) >>> 12; p++) {
-      if (this.pages.delete(p)) {
+      if (this.pages[p]) {
+        this.pages[p] = undefined;
         this.stats.invalidations++;
         // A region may be running on this page: make it leave after the current instruction.
         this.h.stop = true;
@@ -101,21 +105,29 @@ export class JitEngine {
     this.stats.compiledUnits++;
     this.stats.compiledBlocks += blocks.length;
     this.stats.sourceBytes += src.length;
-    code.compiles++;
+    if (code.compiles++ === 0) this.evictIfFull(pageOff >>> 12);
     code.entries.fill(0);
     for (const b of blocks) code.entries[b.off >>> 1] = 1;
     this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
 
-  private pageCode(page: number): PageCode {
-    let code = this.pages.get(page);
-    if (!code) {
-      if (this.pages.size >= this.opts.maxPages) {
-        this.pages.delete(this.pages.keys().next().value as number);
+  /** Bound the cache: forget the oldest compiled page (its blocks are rebuilt if it runs again). */
+  private evictIfFull(page: number): void {
+    this.compiledPages.push(page);
+    while (this.compiledPages.length > this.opts.maxPages) {
+      const old = this.compiledPages.shift()!;
+      if (this.pages[old]?.region) {
+        this.pages[old] = undefined;
         this.stats.evictions++;
       }
+    }
+  }
+
+  private pageCode(page: number): PageCode {
+    let code = this.pages[page];
+    if (!code) {
       code = new PageCode();
-      this.pages.set(page, code);
+      this.pages[page] = code;
     }
     return code;
   }

@@ -92,6 +92,20 @@ describe('jit', () => {
     expect(m.hart.mepc).toBe(BigInt(RAM + prog.offsetOf('spin')));
   });
 
+  it('stays exact when the code cache is bounded to one page and evicts', () => {
+    const elf = parseElf(readFileSync(path.join(WORKLOADS_BIN, 'rv64i_alu.elf')), 'rv64i_alu');
+    const outputs = ([['interp', {}], ['jit', { threshold: 2, maxPages: 1 }]] as const).map(([engine, jit]) => {
+      const chunks: Uint8Array[] = [];
+      const m = new Machine({ memBytes: 16 << 20, engine, jit, output: (b) => chunks.push(b) });
+      m.loadElf(elf, 'rv64i_alu');
+      expect(m.run()).toEqual({ kind: 'exit', code: 0 });
+      return { m, text: Buffer.concat(chunks).toString('latin1') };
+    });
+    expect((outputs[1].m.engine as JitEngine).stats.evictions).toBeGreaterThan(0);
+    expect(outputs[1].text).toBe(outputs[0].text);
+    expect(outputs[1].text.length).toBeGreaterThan(1000);
+  });
+
   it('--jit-dump source maps resolve generated lines to the guest instructions they came from', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'salus-jit-dump-'));
     const elfPath = path.join(WORKLOADS_BIN, 'rv64i_alu.elf');
