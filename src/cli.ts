@@ -32,7 +32,7 @@ function readInput(path: string): Uint8Array {
 }
 
 interface RunOptions {
-  engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean;
+  engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean; icount?: boolean;
   jitThreshold?: number; jitVerify?: boolean; jitDump?: string;
 }
 
@@ -58,13 +58,14 @@ export function main(argv: string[]): void {
     .option('--mem <size>', 'RAM size', sizeArg, 128 << 20)
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--trace', 'print every executed instruction to stderr')
+    .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
     .option('--jit-threshold <n>', 'executions of a block before its page is compiled', countArg)
     .option('--jit-verify', 'parse every generated function with acorn before compiling it')
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action((elf: string, o: RunOptions) => {
       const img = parseElf(readInput(elf), elf);
-      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace, jit: jitOptions(o) });
+      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace, icount: o.icount, jit: jitOptions(o) });
       m.loadElf(img, elf);
       const r = m.run();
       if (o.stats) process.stderr.write(`${m.statsReport()}\n`);

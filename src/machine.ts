@@ -31,6 +31,12 @@ export interface MachineOptions {
   trace?: boolean;
   /** Receives guest console output. */
   output?: (bytes: Uint8Array) => void;
+  /**
+   * Deterministic time: mtime advances with executed instructions (100 per tick, so one instruction is 1 ns
+   * at the 10 MHz timebase, like QEMU's -icount shift=0), and while every hart waits in WFI the clock jumps
+   * straight to the next timer event.
+   */
+  icount?: boolean;
 }
 
 export type RunResult =
@@ -39,6 +45,7 @@ export type RunResult =
   | { kind: 'stuck'; reason: string };
 
 const SLICE = 1 << 16;
+const INSNS_PER_TICK = 100n;
 
 export class Machine {
   readonly bus: Bus;
@@ -46,6 +53,11 @@ export class Machine {
   readonly clint: Clint;
   readonly engine: Interpreter | JitEngine;
   private outBuf: number[] = [];
+  // Deterministic clock state: instructions before the current slice, instret when it began, instructions
+  // skipped while idle.
+  private executedTotal = 0n;
+  private sliceStartInstret = 0;
+  private skippedInsns = 0n;
   private event: FinisherEvent | null = null;
   private readonly startNs = process.hrtime.bigint();
 
@@ -56,7 +68,9 @@ export class Machine {
     this.bus = new Bus(VIRT.ramBase, opts.memBytes);
     this.hart = new Hart(this.bus);
     this.hart.misa = MISA_RV64GC;
-    const now = () => ((process.hrtime.bigint() - this.startNs) * BigInt(TIMEBASE_HZ)) / 1_000_000_000n;
+    const now = opts.icount
+      ? () => (this.executedTotal + BigInt(this.hart.instret - this.sliceStartInstret) + this.skippedInsns) / INSNS_PER_TICK
+      : () => ((process.hrtime.bigint() - this.startNs) * BigInt(TIMEBASE_HZ)) / 1_000_000_000n;
     this.hart.readTime = now;
     this.clint = new Clint(VIRT.clint, [this.hart], now);
     this.bus.addDevice(new Uart(VIRT.uart, (b) => this.outBuf.push(b)));
@@ -114,8 +128,17 @@ export class Machine {
           continue;
         }
         h.stop = false;
-        const budget = Math.min(SLICE, max - executed);
-        executed += this.opts.trace ? this.traceStep(budget) : this.engine.run(budget);
+        let budget = Math.min(SLICE, max - executed);
+        if (this.opts.icount) {
+          // End the slice at the next timer deadline, so the interrupt arrives at the same instruction every run.
+          const ticks = this.nextDeadline() - h.readTime();
+          if (ticks > 0n && ticks * INSNS_PER_TICK < BigInt(budget)) budget = Number(ticks * INSNS_PER_TICK);
+        }
+        this.sliceStartInstret = h.instret;
+        const n = this.opts.trace ? this.traceStep(budget) : this.engine.run(budget);
+        executed += n;
+        this.executedTotal += BigInt(n);
+        this.sliceStartInstret = h.instret;
         this.flushOutput();
       }
     } finally {
@@ -149,14 +172,25 @@ export class Machine {
     return n;
   }
 
-  /** Block until the next timer deadline; false if no enabled interrupt can ever fire. */
-  private sleepUntilEvent(): boolean {
+  /** The earliest enabled timer deadline (mtime ticks), or all ones if there is none. */
+  private nextDeadline(): bigint {
     const h = this.hart;
     let deadline = 0xffffffffffffffffn;
     if (h.mie & (1 << 7)) deadline = this.clint.mtimecmp[0];
     if ((h.mie & (1 << 5)) && (h.menvcfg >> 63n)) deadline = deadline < h.stimecmp ? deadline : h.stimecmp;
+    return deadline;
+  }
+
+  /** Wait for the next timer deadline (or jump to it in icount mode); false if no enabled interrupt can fire. */
+  private sleepUntilEvent(): boolean {
+    const h = this.hart;
+    const deadline = this.nextDeadline();
     if (deadline === 0xffffffffffffffffn) return false;
     const waitTicks = deadline - h.readTime();
+    if (this.opts.icount) {
+      if (waitTicks > 0n) this.skippedInsns += waitTicks * INSNS_PER_TICK;
+      return true;
+    }
     if (waitTicks > 0n) {
       const ms = Math.min(50, Number(waitTicks) / (TIMEBASE_HZ / 1000));
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
