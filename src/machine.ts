@@ -37,6 +37,8 @@ export interface MachineOptions {
    * straight to the next timer event.
    */
   icount?: boolean;
+  /** Console input can wake the guest, so waiting with no timer armed is not a dead end. */
+  interactive?: boolean;
 }
 
 export type RunResult =
@@ -105,30 +107,65 @@ export class Machine {
     else writeSync(1, bytes);
   }
 
-  /** Guest instructions executed and host time spent in run(). */
+  /** Guest instructions executed and host time spent running. */
   readonly stats = { instructions: 0, seconds: 0 };
+  /** Instructions executed towards --max-insns. */
+  private executed = 0;
 
+  /** Run to the end (exit, instruction limit, or no way to progress), blocking; for programs without input. */
   run(): RunResult {
+    for (;;) {
+      const r = this.step(Infinity, true);
+      if (r.kind !== 'paused') return r;
+    }
+  }
+
+  /**
+   * Run to the end, returning to the event loop every few milliseconds and while the guest idles, so console
+   * input and timers are serviced.
+   */
+  async runAsync(): Promise<RunResult> {
+    for (;;) {
+      const r = this.step(20, false);
+      if (r.kind !== 'paused') return r;
+      await new Promise((resolve) => (r.idleMs > 0 ? setTimeout(resolve, r.idleMs) : setImmediate(resolve)));
+    }
+  }
+
+  /** Ask the run loop to stop with this result (Ctrl-A X, SBI shutdown). */
+  finish(code: number): void {
+    this.event = { kind: 'exit', code };
+    this.hart.stop = true;
+  }
+
+  /**
+   * Execute slices until the run ends or sliceMs of wall time pass. When the hart idles: block for the wait
+   * if blockWhenIdle, else return 'paused' with how long to wait.
+   */
+  step(sliceMs: number, blockWhenIdle: boolean): RunResult | { kind: 'paused'; idleMs: number } {
     const h = this.hart, max = this.opts.maxInsns ?? Infinity;
-    let executed = 0;
-    const t0 = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint(), until = performance.now() + sliceMs;
+    const before = this.executed;
     try {
       for (;;) {
         if (this.event) {
           if (this.event.kind === 'exit') return { kind: 'exit', code: this.event.code };
           return { kind: 'stuck', reason: 'guest requested a reset, which bare-metal runs do not support' };
         }
-        if (executed >= max) return { kind: 'limit', executed };
+        if (this.executed >= max) return { kind: 'limit', executed: this.executed };
+        if (performance.now() >= until) return { kind: 'paused', idleMs: 0 };
         this.clint.update();
         const irq = pendingInterrupt(h);
         if (irq >= 0) { h.waiting = false; takeTrap(h, irq, 0n, true); }
         if (h.waiting) {
-          if ((readMip(h) & h.mie) !== 0) h.waiting = false;
-          else if (!this.sleepUntilEvent()) return { kind: 'stuck', reason: 'the hart waits (wfi) for an interrupt that can never arrive' };
+          if ((readMip(h) & h.mie) !== 0) { h.waiting = false; continue; }
+          const idle = this.idle(blockWhenIdle);
+          if (idle < 0) return { kind: 'stuck', reason: 'the hart waits (wfi) for an interrupt that can never arrive' };
+          if (idle > 0) return { kind: 'paused', idleMs: idle };
           continue;
         }
         h.stop = false;
-        let budget = Math.min(SLICE, max - executed);
+        let budget = Math.min(SLICE, max - this.executed);
         if (this.opts.icount) {
           // End the slice at the next timer deadline, so the interrupt arrives at the same instruction every run.
           const ticks = this.nextDeadline() - h.readTime();
@@ -136,14 +173,14 @@ export class Machine {
         }
         this.sliceStartInstret = h.instret;
         const n = this.opts.trace ? this.traceStep(budget) : this.engine.run(budget);
-        executed += n;
+        this.executed += n;
         this.executedTotal += BigInt(n);
         this.sliceStartInstret = h.instret;
         this.flushOutput();
       }
     } finally {
       this.flushOutput();
-      this.stats.instructions += executed;
+      this.stats.instructions += this.executed - before;
       this.stats.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
     }
   }
@@ -181,20 +218,24 @@ export class Machine {
     return deadline;
   }
 
-  /** Wait for the next timer deadline (or jump to it in icount mode); false if no enabled interrupt can fire. */
-  private sleepUntilEvent(): boolean {
+  /**
+   * The hart waits for an interrupt: in icount mode jump the clock to the next timer deadline (returns 0);
+   * otherwise block until it (returns 0) or return the milliseconds to wait. -1 if no enabled timer can fire
+   * and nothing else can wake the hart.
+   */
+  private idle(block: boolean): number {
     const h = this.hart;
     const deadline = this.nextDeadline();
-    if (deadline === 0xffffffffffffffffn) return false;
+    if (deadline === 0xffffffffffffffffn) return this.opts.interactive ? 10 : -1;
     const waitTicks = deadline - h.readTime();
+    if (waitTicks <= 0n) return 0;
     if (this.opts.icount) {
-      if (waitTicks > 0n) this.skippedInsns += waitTicks * INSNS_PER_TICK;
-      return true;
+      this.skippedInsns += waitTicks * INSNS_PER_TICK;
+      return 0;
     }
-    if (waitTicks > 0n) {
-      const ms = Math.min(50, Number(waitTicks) / (TIMEBASE_HZ / 1000));
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-    }
-    return true;
+    const ms = Math.max(1, Math.min(50, Number(waitTicks) / (TIMEBASE_HZ / 1000)));
+    if (!block) return ms;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return 0;
   }
 }
