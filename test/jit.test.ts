@@ -44,6 +44,7 @@ describe('jit', () => {
       const bytes = new Uint8Array(4);
       new DataView(bytes.buffer).setUint32(0, enc.addi(a0, 0, 2), true);
       m.bus.writeBytes(fAddr, bytes); // as a DMA engine would
+      m.opts.maxInsns = 10_000; // the limit counts all instructions run
       expect(m.run().kind).toBe('limit');
       return { m, before, after: m.hart.getX(a1) };
     });
