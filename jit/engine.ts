@@ -1,8 +1,8 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter } from '../runtime/interp.js';
+import { Interpreter, Profile } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
-import { takeTrap } from '../runtime/privilege.js';
+import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
 import { Block, RegionFn, compileRegion, regionSource } from './translate.js';
 
@@ -11,6 +11,11 @@ export interface JitOptions {
   threshold: number;
   /** Most instructions in one block. */
   maxBlockLength: number;
+  /**
+   * Most instructions in one compiled unit. V8 does not optimise functions beyond about 60 KB of bytecode, and
+   * a guest instruction takes about 170 bytes of generated source.
+   */
+  maxUnitInsns: number;
   /** Most pages with compiled code; the least recently compiled is evicted first. */
   maxPages: number;
   /** Parse each generated function with acorn before compiling it. */
@@ -19,18 +24,21 @@ export interface JitOptions {
   dump?: (unit: { name: string; src: string; blocks: Block[]; pagePhys: number }) => void;
 }
 
-export const DEFAULT_JIT: JitOptions = { threshold: 16, maxBlockLength: 128, maxPages: 4096 };
+export const DEFAULT_JIT: JitOptions = { threshold: 16, maxBlockLength: 128, maxPages: 4096, maxUnitInsns: 200 };
 
-/** What is known about the code in one RAM page. */
+/** Compiled code of one RAM page: one unit per hot entry point (the interpreter's profile marks them). */
 class PageCode {
-  blocks = new Map<number, Block & { hits: number }>();
-  region: RegionFn | null = null;
-  /** Page offsets (halfword index) that the region has a case for. */
-  entries = new Uint8Array(2048);
+  /** Blocks already built for this page, by offset. */
+  blocks = new Map<number, Block>();
+  /** Units by entry (halfword index). */
+  units: (RegionFn | undefined)[] = [];
   compiles = 0;
 }
 
 export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
+
+/** Most units compiled for one page. */
+const MAX_UNITS_PER_PAGE = 256;
 
 export class JitEngine {
   readonly interp: Interpreter;
@@ -38,10 +46,13 @@ export class JitEngine {
   private pages: (PageCode | undefined)[] = [];
   /** Pages holding compiled code, oldest first, for eviction. */
   private compiledPages: number[] = [];
+  private readonly profile: Profile;
   readonly stats: JitStats = { compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
+    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: [], compiled: [] };
+    this.interp.profile = this.profile;
     const onWrite = h.onCodeWrite;
     h.onCodeWrite = (ramOff, length) => {
       onWrite(ramOff, length);
@@ -56,10 +67,15 @@ export class JitEngine {
 
   get decoder() { return this.interp.decoder; }
 
+  private dropPage(p: number): void {
+    this.pages[p] = undefined;
+    this.profile.compiled[p] = undefined;
+  }
+
   private invalidatePages(ramOff: number, length: number): void {
     for (let p = ramOff >>> 12; p <= (ramOff + length - 1) >>> 12; p++) {
       if (this.pages[p]) {
-        this.pages[p] = undefined;
+        this.dropPage(p);
         this.stats.invalidations++;
         // A region may be running on this page: make it leave after the current instruction.
         this.h.stop = true;
@@ -83,85 +99,93 @@ export class JitEngine {
     return { off, ops: list, end: at };
   }
 
-  private compile(pageOff: number, code: PageCode, hot: Block): void {
-    // The region: every block of the page that has run, up to 4096 instructions, hottest first. Blocks never
-    // run are left out: a transfer to them leaves the function, and compiling cold code costs more than it saves.
-    const candidates = [...code.blocks.values()].filter((b) => b.hits > 0 && b.ops.length > 0).sort((a, b) => b.hits - a.hits);
-    const chosen = new Map<number, Block>([[hot.off, hot]]);
-    let insns = hot.ops.length;
-    for (const b of candidates) {
-      if (insns + b.ops.length > 4096) break;
-      if (chosen.has(b.off)) continue;
-      chosen.set(b.off, b);
+  /** Static successors of a block inside its page: branch and jal targets, fall-through (incl. after calls). */
+  private successors(b: Block): number[] {
+    const last = b.ops[b.ops.length - 1], lastOff = b.end - last.len, name = last.def.name;
+    const out: number[] = [];
+    if (!last.ends || last.def.format === 'B' || (name === 'jal' && last.rd !== 0) || (name === 'jalr' && last.rd !== 0)) out.push(b.end);
+    if (last.def.format === 'B' || name === 'jal') out.push(lastOff + last.imm);
+    return out.filter((o) => o >= 0 && o < 4096);
+  }
+
+  /**
+   * Compile a unit for a hot entry point: its block and the blocks reachable from it inside the page that have
+   * run before (the profile counted them), breadth first, up to maxUnitInsns. Code that never ran stays out:
+   * a transfer to it leaves the unit.
+   */
+  private compile(pageOff: number, entry: number): void {
+    const page = pageOff >>> 12;
+    let code = this.pages[page];
+    if (!code) code = this.pages[page] = new PageCode();
+    const counts = this.profile.counts[page]!;
+    const chosen = new Map<number, Block>();
+    const queue = [entry];
+    let insns = 0;
+    while (queue.length) {
+      const off = queue.shift()!;
+      if (chosen.has(off) || (off !== entry && !counts[off >>> 1])) continue;
+      let b = code.blocks.get(off);
+      if (!b) { b = this.buildBlock(pageOff, off); code.blocks.set(off, b); }
+      if (b.ops.length === 0 || insns + b.ops.length > this.opts.maxUnitInsns) continue;
+      chosen.set(off, b);
       insns += b.ops.length;
+      queue.push(...this.successors(b));
     }
+    code.compiles++;
+    if (chosen.size === 0) return;
     const blocks = [...chosen.values()];
-    const name = `page_${(pageOff >>> 12).toString(16)}_${code.compiles}`;
+    const name = `unit_${page.toString(16)}_${entry.toString(16)}`;
     const t0 = performance.now();
     const src = regionSource(blocks, name);
     this.opts.verify?.(src, `page at RAM offset 0x${pageOff.toString(16)}, guest pc 0x${this.h.pc.toString(16)}`);
-    code.region = compileRegion(src);
+    code.units[entry >>> 1] = compileRegion(src);
     this.stats.compileMs += performance.now() - t0;
     this.stats.compiledUnits++;
     this.stats.compiledBlocks += blocks.length;
     this.stats.sourceBytes += src.length;
-    if (code.compiles++ === 0) this.evictIfFull(pageOff >>> 12);
-    code.entries.fill(0);
-    for (const b of blocks) code.entries[b.off >>> 1] = 1;
+    if (code.compiles === 1) this.evictIfFull(page);
+    const entries = this.profile.compiled[page] ?? (this.profile.compiled[page] = new Uint8Array(2048));
+    entries[entry >>> 1] = 1;
     this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
 
-  /** Bound the cache: forget the oldest compiled page (its blocks are rebuilt if it runs again). */
+  /** Bound the cache: forget the oldest compiled page (it is compiled again if it becomes hot again). */
   private evictIfFull(page: number): void {
     this.compiledPages.push(page);
     while (this.compiledPages.length > this.opts.maxPages) {
       const old = this.compiledPages.shift()!;
-      if (this.pages[old]?.region) {
-        this.pages[old] = undefined;
+      if (this.pages[old]?.compiles) {
+        this.dropPage(old);
         this.stats.evictions++;
       }
     }
   }
 
-  private pageCode(page: number): PageCode {
-    let code = this.pages[page];
-    if (!code) {
-      code = new PageCode();
-      this.pages[page] = code;
-    }
-    return code;
-  }
-
   run(budget: number): number {
-    const h = this.h;
+    const h = this.h, threshold = this.profile.threshold;
     let n = 0;
     while (n < budget && !h.stop) {
       try {
         const pageOff = this.interp.fetchPage(h);
-        const code = this.pageCode(pageOff >>> 12);
-        const off = h.pcLo & 0xfff;
+        const page = pageOff >>> 12, i = (h.pcLo & 0xfff) >>> 1;
+        const compiled = this.profile.compiled[page];
         // A region checks its budget between blocks, so it gets one block's length less than what is left:
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
-        if (code.region && code.entries[off >>> 1] && left > 0) {
-          n += code.region(h, left);
-          continue;
+        if (compiled !== undefined && compiled[i] !== 0) {
+          if (left > 0) { n += this.pages[page]!.units[i]!(h, left); continue; }
+        } else {
+          const counts = this.profile.counts[page];
+          if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
+            this.compile(pageOff, i << 1);
+            if (this.profile.compiled[page]?.[i]) continue;
+          }
         }
-        let b = code.blocks.get(off);
-        if (!b) {
-          b = { ...this.buildBlock(pageOff, off), hits: 0 };
-          code.blocks.set(off, b);
-        }
-        // Each recompilation of a page needs hotter code than the last, so pages settle quickly.
-        if (++b.hits >= this.opts.threshold << Math.min(code.compiles, 8) && !code.entries[off >>> 1] &&
-          b.ops.length > 0 && code.compiles < 64) {
-          this.compile(pageOff, code, b);
-          continue;
-        }
-        n += this.interp.run(Math.min(b.ops.length || 1, budget - n));
+        // The interpreter runs until compiled or newly hot code starts.
+        n += this.interp.run(budget - n);
       } catch (e) {
         if (e !== TRAP) throw e;
-        takeTrap(h, h.trapCause, h.trapTval, false);
+        takeException(h);
         n++;
       }
     }

@@ -1,6 +1,8 @@
 // Control and status registers: access checks, WARL legalisation and side effects.
 import { Hart, Priv } from './hart.js';
 import { Cause, Irq } from './trap.js';
+import { updatePmp } from './mmu.js';
+import { hCsrRead, hCsrWrite, hMipBits } from './hcsr.js';
 
 const M64 = 0xffffffffffffffffn;
 export const MSTATUS = {
@@ -45,6 +47,7 @@ export function readMip(h: Hart): number {
     mip &= ~(1 << Irq.STI);
     if (h.readTime() >= h.stimecmp) mip |= 1 << Irq.STI;
   }
+  if (h.hext) mip |= hMipBits(h);
   return mip;
 }
 
@@ -69,14 +72,14 @@ function writePmpcfg(h: Hart, index: number, v: bigint): void {
     if (h.pmpcfg[i] & 0x80) continue;
     h.pmpcfg[i] = legalPmpcfg(Number((v >> BigInt(8 * k)) & 0xffn));
   }
-  h.flushTlb();
+  updatePmp(h);
 }
 
 function writePmpaddr(h: Hart, i: number, v: bigint): void {
   if (h.pmpcfg[i] & 0x80) return;
   if (i < 15 && (h.pmpcfg[i + 1] & 0x80) && ((h.pmpcfg[i + 1] >> 3) & 3) === 1) return;
   h.pmpaddr[i] = v & 0x3fffffffffffffn;
-  h.flushTlb();
+  updatePmp(h);
 }
 
 /**
@@ -84,6 +87,10 @@ function writePmpaddr(h: Hart, i: number, v: bigint): void {
  * reported as tval when the access is illegal.
  */
 export function csrRead(h: Hart, csr: number, raw: number): bigint {
+  if (h.hext) {
+    const v = hCsrRead(h, csr, raw); // runtime/hcsr.ts: V=1 access rules, H and VS CSRs
+    if (v !== undefined) return v;
+  }
   const minPriv = (csr >>> 8) & 3;
   if (h.priv < minPriv) illegal(h, raw);
   switch (csr) {
@@ -151,6 +158,7 @@ function stimecmpAllowed(h: Hart, raw: number): void {
 
 /** Write a CSR. The caller has already done csrRead (so access checks ran) unless the instruction skips the read. */
 export function csrWrite(h: Hart, csr: number, v: bigint, raw: number): void {
+  if (h.hext && hCsrWrite(h, csr, v, raw)) return;
   const minPriv = (csr >>> 8) & 3;
   if (h.priv < minPriv || (csr >>> 10) === 3) illegal(h, raw);
   v &= M64;

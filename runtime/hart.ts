@@ -3,6 +3,7 @@ import { Bus } from './bus.js';
 import { Access, Cause, TRAP, TrapSignal } from './trap.js';
 import { translate, pmpAllowsPage } from './mmu.js';
 import { out } from './int64.js';
+import { HypervisorState } from './hstate.js';
 
 export const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
@@ -50,8 +51,21 @@ export class Hart {
   menvcfg = 0n; senvcfg = 0n;
   satp = 0n;
   stimecmp = 0n;
+  /** Hypervisor extension: implemented (misa.H; set before running), the virtualization mode V, and its CSRs. */
+  hext = false;
+  virt = false;
+  /** vsstatus bits 31:0 (here, not in hyp: FP instructions test its FS field when V=1). */
+  vsstatus = 0;
+  /** Non-zero while an HLV/HSV (1) or HLVX (2) makes its access, as though V=1 at privilege hstatus.SPVP. */
+  hlv = 0;
+  readonly hyp = new HypervisorState();
   readonly pmpcfg = new Uint8Array(16);
   readonly pmpaddr = new Array<bigint>(16).fill(0n);
+  /** Byte ranges of the PMP entries, from updatePmp (runtime/mmu.ts): entries at or beyond pmpActive are off. */
+  readonly pmpLo = new Float64Array(16);
+  readonly pmpHi = new Float64Array(16);
+  pmpActive = 0;
+  pmpLocked = false;
   /** Retired instructions; cycle counts the same (one instruction per cycle). */
   instret = 0;
   cycleOffset = 0;
@@ -63,11 +77,17 @@ export class Hart {
   resValLo = 0; resValHi = 0;
   /** Set by instructions after which the engine must leave its inner loop (interrupts, translation changes). */
   stop = false;
+  /** Why the hart can never make progress (a trap loop), once detected. */
+  stuck: string | null = null;
   /** Set by WFI until an interrupt is pending. */
   waiting = false;
   /** Pending trap details, set just before throwing TRAP. */
   trapCause = 0;
   trapTval = 0n;
+  /** Guest-page faults: the guest physical address that faulted (else -1n), and the pseudoinstruction for htinst/
+   * mtinst when an implicit VS-stage page-table access faulted (else 0). */
+  trapGpa = -1n;
+  trapTinst = 0;
 
   readonly tlbR = new Tlb();
   readonly tlbW = new Tlb();
@@ -118,6 +138,8 @@ export class Hart {
   raise(cause: number, tval: bigint = 0n): TrapSignal {
     this.trapCause = cause;
     this.trapTval = tval;
+    this.trapGpa = -1n;
+    this.trapTinst = 0;
     return TRAP;
   }
 
@@ -136,7 +158,7 @@ export class Hart {
   access(lo: number, hi: number, size: number, type: Access): number {
     const pa = translate(this, lo, hi, size, type);
     const ramOff = this.bus.ramOffset(pa, size);
-    if (ramOff >= 0) {
+    if (ramOff >= 0 && !this.hlv) { // HLV/HSV translate as though V=1: never cached
       const page = ramOff >>> 12;
       if ((type !== Access.Write || !this.codePages[page]) && pmpAllowsPage(this, pa - (pa % 4096), type)) {
         const t = type === Access.Read ? this.tlbR : type === Access.Write ? this.tlbW : this.tlbX;
@@ -235,7 +257,7 @@ export function load64(h: Hart, lo: number, hi: number): number {
   }
   return load64Slow(h, lo, hi);
 }
-function load64Slow(h: Hart, lo: number, hi: number): number {
+export function load64Slow(h: Hart, lo: number, hi: number): number {
   if ((lo & 7) !== 0) {
     const bytes = new Array<number>(8);
     for (let k = 0; k < 8; k++) {
@@ -273,6 +295,9 @@ export function store64(h: Hart, lo: number, hi: number, vlo: number, vhi: numbe
     h.ram32[w] = vlo; h.ram32[w + 1] = vhi;
     return;
   }
+  store64Slow(h, lo, hi, vlo, vhi);
+}
+export function store64Slow(h: Hart, lo: number, hi: number, vlo: number, vhi: number): void {
   if ((lo & 7) !== 0) {
     const pas: number[] = [];
     for (let k = 0; k < 8; k++) {

@@ -3,9 +3,17 @@ import { Hart, PAGE_MASK, TLB_SIZE } from './hart.js';
 import { Decoder, Decoded, ENDS, SYSTEM } from './decoder.js';
 import { allDefs, compileForInterpreter } from './isa/index.js';
 import { Access, Cause, TRAP } from './trap.js';
-import { takeTrap } from './privilege.js';
+import { takeException } from './exception.js';
 
 const OPS_PER_PAGE = 2048;
+
+/** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
+export interface Profile {
+  threshold: number;
+  counts: (Uint16Array | undefined)[];
+  /** Nonzero where compiled code starts. */
+  compiled: (Uint8Array | undefined)[];
+}
 
 export class Interpreter {
   readonly decoder = new Decoder(allDefs, compileForInterpreter);
@@ -64,19 +72,42 @@ export class Interpreter {
     return this.decoder.decode(lo16 | (upper << 16));
   }
 
-  /** Execute up to budget instructions; returns early when an instruction sets h.stop. Traps are taken here. */
+  /**
+   * Set by the JIT. The interpreter counts executions of block starts (targets of control transfers, code after
+   * system instructions, page entries) and stops where compiled code starts or where a count reaches the
+   * threshold, so the JIT can take over.
+   */
+  profile: Profile | null = null;
+
+  /** Count a block start; true if the JIT should take over here. */
+  private jitWants(pageOff: number, off: number): boolean {
+    const prof = this.profile!, page = pageOff >>> 12, i = off >>> 1;
+    const compiled = prof.compiled[page];
+    if (compiled !== undefined && compiled[i] !== 0) return true;
+    let counts = prof.counts[page];
+    if (counts === undefined) counts = prof.counts[page] = new Uint16Array(2048);
+    const c = (counts[i] + 1) & 0xffff;
+    counts[i] = c;
+    return c === prof.threshold;
+  }
+
+  /**
+   * Execute up to budget instructions; returns early when an instruction sets h.stop (or, with a profile, where
+   * the JIT should take over, never before the first instruction). Traps are taken here.
+   */
   run(budget: number): number {
-    const h = this.h;
+    const h = this.h, profiled = this.profile !== null;
     // Retired instructions are counted in n and written to h.instret before system instructions (which may read
     // or write it) and on the way out; base + n is the architectural instret.
-    let n = 0, base = h.instret;
-    while (n < budget && !h.stop) {
+    let n = 0, base = h.instret, handOver = false;
+    while (n < budget && !h.stop && !handOver) {
       try {
         while (n < budget && !h.stop) {
           const pageOff = this.fetchPage(h);
           const ops = this.opsFor(pageOff);
           const baseLo = h.pcLo & PAGE_MASK, baseHi = h.pcHi;
           let off = h.pcLo & 0xfff;
+          if (profiled && n > 0 && this.jitWants(pageOff, off)) { handOver = true; break; }
           for (;;) {
             const d = ops[off >>> 1] ?? this.decodeAt(h, ops, pageOff, off);
             if (d.flags === 0) {
@@ -113,12 +144,14 @@ export class Interpreter {
               }
               if (h.stop || n >= budget) break;
             }
+            if (profiled && this.jitWants(pageOff, off)) { handOver = true; break; }
           }
+          if (handOver) break;
         }
       } catch (e) {
         if (e !== TRAP) throw e;
         h.instret = base + n;
-        takeTrap(h, h.trapCause, h.trapTval, false);
+        takeException(h);
         // A trapping instruction does not retire, but counts against the budget so trap loops end.
         n++;
         base--;

@@ -1,6 +1,7 @@
 // Address translation (Sv39/48/57, hardware A/D updates as on QEMU) and PMP.
 import type { Hart } from './hart.js';
 import { Access, Cause } from './trap.js';
+import { guestPriv, translateGuest } from './hmmu.js';
 
 const MSTATUS_MPRV = 1 << 17, MSTATUS_SUM = 1 << 18, MSTATUS_MXR = 1 << 19;
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
@@ -21,6 +22,11 @@ function vaBig(lo: number, hi: number): bigint {
 
 /** Virtual to physical. Throws the trap for a page or access fault. */
 export function translate(h: Hart, lo: number, hi: number, size: number, type: Access): number {
+  if (h.hext) {
+    // V=1, HLV/HSV, or MPRV with MPV=1: two-stage translation (runtime/hmmu.ts).
+    const g = guestPriv(h, type);
+    if (g >= 0) return translateGuest(h, lo, hi, size, type, g);
+  }
   const priv = effectivePriv(h, type);
   const mode = Number(h.satp >> 60n);
   let pa: number;
@@ -85,30 +91,42 @@ function walk(h: Hart, lo: number, hi: number, type: Access, priv: number, level
 // ---- PMP: 16 entries, 4-byte granularity. ----
 const PMP_R = 1, PMP_W = 2, PMP_X = 4, PMP_L = 0x80;
 
-/** Byte range [lo, hi) matched by entry i, or null when it matches nothing. */
-export function pmpRange(h: Hart, i: number): [number, number] | null {
+/** Byte range [lo, hi) matched by entry i (lo >= hi when it matches nothing). */
+function pmpRange(h: Hart, i: number): [number, number] {
   const cfg = h.pmpcfg[i], a = (cfg >> 3) & 3;
-  if (a === 0) return null;
+  if (a === 0) return [0, 0];
   const addr = Number(h.pmpaddr[i]) * 4;
-  if (a === 1) {
-    const start = i === 0 ? 0 : Number(h.pmpaddr[i - 1]) * 4;
-    return start < addr ? [start, addr] : null;
-  }
+  if (a === 1) return [i === 0 ? 0 : Number(h.pmpaddr[i - 1]) * 4, addr];
   if (a === 2) return [addr, addr + 4];
   // NAPOT: trailing ones in pmpaddr give the size.
   let v = h.pmpaddr[i], t = 0;
   while (v & 1n) { v >>= 1n; t++; }
-  const size = 2 ** (t + 3);
   const base = Number((h.pmpaddr[i] >> BigInt(t + 1)) << BigInt(t + 1)) * 4;
-  return [base, base + size];
+  return [base, base + 2 ** (t + 3)];
+}
+
+/** Recompute the cached PMP ranges; call after any write to pmpcfg or pmpaddr. */
+export function updatePmp(h: Hart): void {
+  h.pmpLocked = false;
+  h.pmpActive = 0;
+  for (let i = 0; i < 16; i++) {
+    const [lo, hi] = pmpRange(h, i);
+    h.pmpLo[i] = lo;
+    h.pmpHi[i] = hi;
+    if (lo < hi) h.pmpActive = i + 1;
+    if (h.pmpcfg[i] & PMP_L) h.pmpLocked = true;
+  }
+  h.flushTlb();
 }
 
 /** Whether an access of size bytes at pa is allowed for this privilege. */
 export function pmpCheck(h: Hart, pa: number, size: number, type: Access, priv: number): boolean {
-  for (let i = 0; i < 16; i++) {
-    const r = pmpRange(h, i);
-    if (!r || pa + size <= r[0] || pa >= r[1]) continue;
-    if (pa < r[0] || pa + size > r[1]) return false;
+  // M-mode is only bound by locked entries.
+  if (priv === 3 && !h.pmpLocked) return true;
+  for (let i = 0; i < h.pmpActive; i++) {
+    const lo = h.pmpLo[i], hi = h.pmpHi[i];
+    if (lo >= hi || pa + size <= lo || pa >= hi) continue;
+    if (pa < lo || pa + size > hi) return false;
     const cfg = h.pmpcfg[i];
     if (priv === 3 && !(cfg & PMP_L)) return true;
     return (cfg & (type === Access.Read ? PMP_R : type === Access.Write ? PMP_W : PMP_X)) !== 0;

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // The salus command line.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Machine } from './machine.js';
 import { parseElf, LoadError } from './elf.js';
 import { parseSize } from './size.js';
 import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
 import type { JitOptions } from '../jit/engine.js';
+import { bootLinux } from './boot.js';
+import { Console } from './console.js';
+import { RawImage, BlockBackend } from '../runtime/devices/virtio-blk.js';
+import { buildImages, imagesPresent, imageDir, ImagesError } from './images.js';
 
 const ENGINES = ['jit', 'interp'];
 /** Exit status when --max-insns stops the guest. */
@@ -45,7 +49,67 @@ function jitOptions(o: RunOptions): Partial<JitOptions> {
   return j;
 }
 
-export function main(argv: string[]): void {
+interface BootCliOptions extends RunOptions {
+  kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode: 'bare';
+  kernelFormat: 'auto' | 'raw';
+}
+
+/** Guest lines that mean the kernel gave up; the run then exits non-zero. */
+const PANIC = 'Kernel panic - not syncing';
+
+async function boot(o: BootCliOptions): Promise<number> {
+  let { kernel, initrd, append } = o;
+  if (!kernel) {
+    const images = imagesPresent() ?? await buildImages({ log: (l) => process.stderr.write(`${l}\n`) });
+    kernel = images.kernel;
+    initrd ??= images.initrd;
+    append ??= 'console=ttyS0 rdinit=/init';
+    process.stderr.write(`salus: booting our images from ${imageDir()}\n`);
+  }
+  append ??= 'console=ttyS0';
+  const disks: BlockBackend[] = o.disk.map((path) => {
+    try {
+      return new RawImage(path, { snapshot: o.snapshot });
+    } catch (e) {
+      throw new LoadError(`disk ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  });
+  let tail = '';
+  let panicked = false;
+  const m = new Machine({
+    memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, icount: o.icount, jit: jitOptions(o), disks, interactive: true,
+    output: (bytes) => {
+      writeSync(1, bytes);
+      tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-200);
+      if (!panicked && tail.includes(PANIC)) panicked = true;
+    },
+  });
+  let fatal = '';
+  bootLinux(m, {
+    kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat,
+    onEvent: (e) => {
+      if (e.kind === 'shutdown') m.finish(0);
+      else if (e.kind === 'reboot') { fatal = 'the guest asked for a reboot; Salus stops instead'; m.finish(panicked ? 1 : 0); }
+      else if (e.kind === 'fatal') { fatal = `firmware: ${e.message}`; m.finish(1); }
+    },
+  });
+  const con = new Console(m);
+  con.start();
+  let r;
+  try {
+    r = await m.runAsync();
+  } finally {
+    con.stop();
+  }
+  if (o.stats) process.stderr.write(`${m.statsReport()}\n`);
+  if (fatal) process.stderr.write(`salus: ${fatal}\n`);
+  if (r.kind === 'limit') { process.stderr.write(`salus: stopped after ${r.executed} instructions (--max-insns)\n`); return EXIT_LIMIT; }
+  if (r.kind === 'stuck') { process.stderr.write(`salus: ${r.reason}\n`); return EXIT_STUCK; }
+  if (panicked) { process.stderr.write('salus: the guest kernel panicked\n'); return r.code || 1; }
+  return r.code;
+}
+
+export async function main(argv: string[]): Promise<void> {
   const program = new Command('salus')
     .description('RISC-V RV64GC emulator and the Salus confidential-computing hypervisor')
     .exitOverride()
@@ -74,11 +138,40 @@ export function main(argv: string[]): void {
       else { process.stderr.write(`salus: ${r.reason}\n`); process.exitCode = EXIT_STUCK; }
     });
 
+  program.command('boot')
+    .description('boot Linux on the virt machine (with no --kernel: our images, built first if missing)')
+    .option('--kernel <file>', 'Linux Image or ELF kernel')
+    .addOption(new Option('--kernel-format <format>', "'raw' loads the kernel file as a raw binary").choices(['auto', 'raw']).default('auto'))
+    .option('--initrd <file>', 'initial ramdisk')
+    .option('--append <cmdline>', 'kernel command line')
+    .option('--mem <size>', 'RAM size', sizeArg, 256 << 20)
+    .option('--disk <file>', 'raw disk image on virtio-blk (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--snapshot', 'discard disk writes (keep them in memory)')
+    .option('--bios <fw>', "M-mode firmware: 'builtin' (SBI in TypeScript), 'opensbi', or a path to fw_dynamic.bin", 'builtin')
+    .addOption(new Option('--mode <mode>', "'bare': Linux in S-mode directly on the firmware").choices(['bare']).default('bare'))
+    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('jit'))
+    .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
+    .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
+    .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
+    .option('--jit-threshold <n>', 'executions of a block before its page is compiled', countArg)
+    .option('--jit-verify', 'parse every generated function with acorn before compiling it')
+    .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
+    .action(async (o: BootCliOptions) => { process.exitCode = await boot(o); });
+
+  program.command('images')
+    .description('build (if needed) and verify the Linux guest images from Debian sources')
+    .option('--install-deps', 'apt-get install the Debian packages the build needs')
+    .option('--rebuild', 'build even if verified images are present')
+    .action(async (o: { installDeps?: boolean; rebuild?: boolean }) => {
+      const paths = await buildImages({ installDeps: o.installDeps, force: o.rebuild, log: (l) => process.stderr.write(`${l}\n`) });
+      process.stdout.write(`${paths.kernel}\n${paths.initrd}\n${paths.rootfs}\n`);
+    });
+
   try {
-    program.parse(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) { process.exitCode = e.exitCode; return; }
-    if (e instanceof LoadError || e instanceof InvalidArgumentError) {
+    if (e instanceof LoadError || e instanceof InvalidArgumentError || e instanceof ImagesError) {
       process.stderr.write(`salus: ${e.message}\n`);
       process.exitCode = 2;
       return;
@@ -95,4 +188,4 @@ export function main(argv: string[]): void {
   }
 }
 
-main(process.argv);
+void main(process.argv);

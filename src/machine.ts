@@ -7,6 +7,8 @@ import { JitEngine, JitOptions, DEFAULT_JIT } from '../jit/engine.js';
 import { Uart } from '../runtime/devices/uart.js';
 import { Clint, TIMEBASE_HZ } from '../runtime/devices/clint.js';
 import { Finisher, FinisherEvent } from '../runtime/devices/finisher.js';
+import { Plic } from '../runtime/devices/plic.js';
+import { VirtioBlk, EmptyVirtioSlot, BlockBackend } from '../runtime/devices/virtio-blk.js';
 import { pendingInterrupt, takeTrap } from '../runtime/privilege.js';
 import { readMip } from '../runtime/csr.js';
 import { disassemble } from '../runtime/disasm.js';
@@ -15,8 +17,13 @@ import { ElfImage, LoadError } from './elf.js';
 export const VIRT = {
   ramBase: 0x80000000,
   uart: 0x10000000,
+  uartIrq: 10,
   clint: 0x2000000,
+  plic: 0xc000000,
   finisher: 0x100000,
+  virtio: 0x10001000,
+  virtioStride: 0x1000,
+  virtioSlots: 8,
 } as const;
 
 export const MISA_RV64GC = (2n << 62n) | [..."ACDFIMSU"].reduce((m, c) => m | (1n << BigInt(c.charCodeAt(0) - 65)), 0n);
@@ -39,6 +46,8 @@ export interface MachineOptions {
   icount?: boolean;
   /** Console input can wake the guest, so waiting with no timer armed is not a dead end. */
   interactive?: boolean;
+  /** Block devices, attached to the virtio-mmio slots from the first (IRQ 1) on. */
+  disks?: BlockBackend[];
 }
 
 export type RunResult =
@@ -53,6 +62,9 @@ export class Machine {
   readonly bus: Bus;
   readonly hart: Hart;
   readonly clint: Clint;
+  readonly plic: Plic;
+  readonly uart: Uart;
+  readonly disks: VirtioBlk[] = [];
   readonly engine: Interpreter | JitEngine;
   private outBuf: number[] = [];
   // Deterministic clock state: instructions before the current slice, instret when it began, instructions
@@ -75,8 +87,23 @@ export class Machine {
       : () => ((process.hrtime.bigint() - this.startNs) * BigInt(TIMEBASE_HZ)) / 1_000_000_000n;
     this.hart.readTime = now;
     this.clint = new Clint(VIRT.clint, [this.hart], now);
-    this.bus.addDevice(new Uart(VIRT.uart, (b) => this.outBuf.push(b)));
+    this.plic = new Plic(VIRT.plic, [this.hart]);
+    this.uart = new Uart(VIRT.uart, (b) => this.outBuf.push(b), (level) => this.plic.setSourceLevel(VIRT.uartIrq, level));
+    this.bus.addDevice(this.uart);
     this.bus.addDevice(this.clint);
+    this.bus.addDevice(this.plic);
+    const disks = opts.disks ?? [];
+    if (disks.length > VIRT.virtioSlots) throw new LoadError(`at most ${VIRT.virtioSlots} disks`);
+    for (let i = 0; i < VIRT.virtioSlots; i++) {
+      const base = VIRT.virtio + i * VIRT.virtioStride, irq = 1 + i;
+      if (i < disks.length) {
+        const d = new VirtioBlk(base, this.bus, disks[i], (level) => this.plic.setSourceLevel(irq, level));
+        this.disks.push(d);
+        this.bus.addDevice(d);
+      } else {
+        this.bus.addDevice(new EmptyVirtioSlot(base));
+      }
+    }
     this.bus.addDevice(new Finisher(VIRT.finisher, (e) => { this.event = e; this.hart.stop = true; }));
     this.engine = opts.engine === 'jit' && !opts.trace
       ? new JitEngine(this.hart, { ...DEFAULT_JIT, ...opts.jit })
@@ -146,15 +173,21 @@ export class Machine {
     const h = this.hart, max = this.opts.maxInsns ?? Infinity;
     const t0 = process.hrtime.bigint(), until = performance.now() + sliceMs;
     const before = this.executed;
+    let round = 0, full = true;
     try {
       for (;;) {
         if (this.event) {
           if (this.event.kind === 'exit') return { kind: 'exit', code: this.event.code };
           return { kind: 'stuck', reason: 'guest requested a reset, which bare-metal runs do not support' };
         }
+        if (h.stuck) return { kind: 'stuck', reason: h.stuck };
         if (this.executed >= max) return { kind: 'limit', executed: this.executed };
-        if (performance.now() >= until) return { kind: 'paused', idleMs: 0 };
-        this.clint.update();
+        // Slices cut short by a CSR write or an MMIO access are frequent: poll the clocks only after a full
+        // slice or every 64 short ones.
+        if (full || (++round & 63) === 0) {
+          if (performance.now() >= until) return { kind: 'paused', idleMs: 0 };
+          this.clint.update();
+        }
         const irq = pendingInterrupt(h);
         if (irq >= 0) { h.waiting = false; takeTrap(h, irq, 0n, true); }
         if (h.waiting) {
@@ -173,6 +206,7 @@ export class Machine {
         }
         this.sliceStartInstret = h.instret;
         const n = this.opts.trace ? this.traceStep(budget) : this.engine.run(budget);
+        full = n >= budget;
         this.executed += n;
         this.executedTotal += BigInt(n);
         this.sliceStartInstret = h.instret;

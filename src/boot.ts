@@ -1,0 +1,105 @@
+// Booting Linux on the virt machine: kernel, initrd and device tree in RAM, then firmware (built-in SBI or OpenSBI).
+import { readFileSync } from 'node:fs';
+import { Machine, VIRT } from './machine.js';
+import { LoadError, isElf, parseElf } from './elf.js';
+import { buildVirtDeviceTree } from './devicetree.js';
+import { parseLinuxImage, planBootLayout } from '../runtime/firmware/boot.js';
+import { SbiFirmware, uartConsole, SbiEvent } from '../runtime/firmware/sbi.js';
+
+export const OPENSBI_DEFAULT = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
+/** What the device tree advertises; the H extension is added by the hypervisor work. */
+export const ISA_STRING = 'rv64imafdc_zicsr_zifencei_zihintpause_sstc';
+const MiB = 1 << 20;
+
+export interface BootOptions {
+  kernel: string;
+  initrd?: string;
+  append: string;
+  /** 'builtin', 'opensbi' (Debian's fw_dynamic.bin) or a path to an fw_dynamic firmware binary. */
+  bios: string;
+  /** 'auto' accepts a Linux Image or an ELF and rejects anything else; 'raw' loads the bytes as they are. */
+  kernelFormat?: 'auto' | 'raw';
+  /** Called when the guest asks to shut down or reset, or the firmware gives up. */
+  onEvent?: (e: SbiEvent) => void;
+}
+
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LoadError(err.code === 'ENOENT' ? `${what} ${path}: no such file` : `${what} ${path}: ${err.message}`);
+  }
+}
+
+/** Kernel bytes placed for loading: where it goes relative to RAM, how much RAM it occupies, entry offset. */
+interface KernelImage { bytes: Uint8Array; offset: number; size: number; entryOffset: number }
+
+function kernelImage(path: string, format: 'auto' | 'raw'): KernelImage {
+  const bytes = readFile(path, 'kernel');
+  if (format === 'raw') return { bytes, offset: 2 * MiB, size: bytes.length, entryOffset: 0 };
+  const img = parseLinuxImage(bytes);
+  if (img) return { bytes, offset: img.textOffset || 2 * MiB, size: img.imageSize, entryOffset: 0 };
+  if (isElf(bytes)) {
+    // An ELF kernel (vmlinux) is linked at virtual addresses: load its segments contiguously at RAM + 2 MiB.
+    const elf = parseElf(bytes, path);
+    const lo = Math.min(...elf.segments.map((s) => s.paddr));
+    const hi = Math.max(...elf.segments.map((s) => s.paddr + s.memsz));
+    if (hi - lo > 1 << 30) throw new LoadError(`kernel ${path}: ELF segments span more than 1 GiB`);
+    const flat = new Uint8Array(hi - lo);
+    for (const s of elf.segments) flat.set(s.data, s.paddr - lo);
+    return { bytes: flat, offset: 2 * MiB, size: flat.length, entryOffset: Number(elf.entry) - lo };
+  }
+  throw new LoadError(`kernel ${path}: neither a RISC-V Linux Image (no header magic) nor an ELF; ` +
+    'use --kernel-format raw to load it as a raw binary');
+}
+
+/** Put kernel, initrd and device tree in RAM and start the firmware. Throws LoadError for bad input. */
+export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number } } {
+  const k = kernelImage(o.kernel, o.kernelFormat ?? 'auto');
+  const initrd = o.initrd ? readFile(o.initrd, 'initrd') : undefined;
+  const ramSize = m.opts.memBytes;
+  let layout;
+  try {
+    layout = planBootLayout({ ramBase: VIRT.ramBase, ramSize, kernelOffset: k.offset, kernelSize: k.size, initrdSize: initrd?.length });
+  } catch (e) {
+    throw new LoadError(`${(e as Error).message} (--mem ${ramSize / MiB}M)`);
+  }
+  m.bus.writeBytes(layout.kernel, k.bytes);
+  if (initrd && layout.initrd) m.bus.writeBytes(layout.initrd.start, initrd);
+  const dtb = buildVirtDeviceTree({
+    memBase: VIRT.ramBase, memSize: ramSize, harts: 1, isa: ISA_STRING, mmuType: 'riscv,sv57',
+    bootargs: o.append, initrd: layout.initrd, stdoutPath: '/soc/serial@10000000',
+    virtio: VIRT.virtioSlots, hasTestFinisher: true,
+  });
+  m.bus.writeBytes(layout.dtb, dtb);
+  const entry = layout.kernel + k.entryOffset;
+  const onEvent = o.onEvent ?? (() => {});
+  if (o.bios === 'builtin') {
+    const fw = new SbiFirmware([m.hart], { console: uartConsole(m.bus, VIRT.uart), onEvent });
+    fw.boot(BigInt(entry), BigInt(layout.dtb));
+  } else {
+    startOpenSbi(m, o.bios === 'opensbi' ? OPENSBI_DEFAULT : o.bios, entry, layout.dtb);
+  }
+  return { kernel: layout.kernel, dtb: layout.dtb, initrd: layout.initrd };
+}
+
+/**
+ * OpenSBI's fw_dynamic: the firmware at the start of RAM, entered in M-mode with a0 = hart id, a1 = device tree,
+ * a2 = struct fw_dynamic_info (magic, version 2, next_addr, next_mode S, options, boot_hart).
+ */
+function startOpenSbi(m: Machine, path: string, next: number, dtb: number): void {
+  const fw = readFile(path, 'firmware');
+  if (isElf(fw)) throw new LoadError(`firmware ${path}: give the raw fw_dynamic.bin, not the ELF`);
+  if (fw.length > 2 * MiB) throw new LoadError(`firmware ${path}: ${fw.length} bytes does not fit below the kernel at RAM + 2 MiB`);
+  m.bus.writeBytes(VIRT.ramBase, fw);
+  const info = new DataView(new ArrayBuffer(48));
+  [0x4942534fn, 2n, BigInt(next), 1n, 0n, 0n].forEach((v, i) => info.setBigUint64(i * 8, v, true));
+  const infoAddr = dtb - 4096;
+  m.bus.writeBytes(infoAddr, new Uint8Array(info.buffer));
+  const h = m.hart;
+  h.pc = BigInt(VIRT.ramBase);
+  h.setX(10, 0n);
+  h.setX(11, BigInt(dtb));
+  h.setX(12, BigInt(infoAddr));
+}
