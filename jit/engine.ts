@@ -24,7 +24,11 @@ export interface JitOptions {
   dump?: (unit: { name: string; src: string; blocks: Block[]; pagePhys: number }) => void;
 }
 
-export const DEFAULT_JIT: JitOptions = { threshold: 16, maxBlockLength: 128, maxPages: 4096, maxUnitInsns: 200 };
+/**
+ * Loops are compiled after 1000 iterations: V8 needs tens of milliseconds to optimise a generated function, so
+ * only code that will keep running repays it (docs/jit.md has the measurements).
+ */
+export const DEFAULT_JIT: JitOptions = { threshold: 1000, maxBlockLength: 128, maxPages: 4096, maxUnitInsns: 200 };
 
 /** Compiled code of one RAM page: one unit per hot entry point (the interpreter's profile marks them). */
 class PageCode {
@@ -109,21 +113,19 @@ export class JitEngine {
   }
 
   /**
-   * Compile a unit for a hot entry point: its block and the blocks reachable from it inside the page that have
-   * run before (the profile counted them), breadth first, up to maxUnitInsns. Code that never ran stays out:
-   * a transfer to it leaves the unit.
+   * Compile a unit for a hot loop header: its block and the blocks reachable from it inside the page, breadth
+   * first, up to maxUnitInsns. A transfer to anything else leaves the unit.
    */
   private compile(pageOff: number, entry: number): void {
     const page = pageOff >>> 12;
     let code = this.pages[page];
     if (!code) code = this.pages[page] = new PageCode();
-    const counts = this.profile.counts[page]!;
     const chosen = new Map<number, Block>();
     const queue = [entry];
     let insns = 0;
     while (queue.length) {
       const off = queue.shift()!;
-      if (chosen.has(off) || (off !== entry && !counts[off >>> 1])) continue;
+      if (chosen.has(off)) continue;
       let b = code.blocks.get(off);
       if (!b) { b = this.buildBlock(pageOff, off); code.blocks.set(off, b); }
       if (b.ops.length === 0 || insns + b.ops.length > this.opts.maxUnitInsns) continue;

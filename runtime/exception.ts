@@ -23,7 +23,7 @@ export function takeException(h: Hart): void {
   takeTrap(h, cause, tval, false);
   if (h.pcLo === lo && h.pcHi === hi) {
     const pc = ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16);
-    h.stuck = `the guest is stuck: ${causeName(cause)} at pc 0x${pc} (tval 0x${tval.toString(16)}) traps to its own address`;
+    h.stuck ??= `the guest is stuck: ${causeName(cause)} at pc 0x${pc} (tval 0x${tval.toString(16)}) traps to its own address`;
     h.stop = true;
   }
 }

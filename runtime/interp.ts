@@ -73,17 +73,22 @@ export class Interpreter {
   }
 
   /**
-   * Set by the JIT. The interpreter counts executions of block starts (targets of control transfers, code after
-   * system instructions, page entries) and stops where compiled code starts or where a count reaches the
-   * threshold, so the JIT can take over.
+   * Set by the JIT. The interpreter counts how often backward branches inside a page reach their target (loop
+   * headers) and stops where compiled code starts or where such a count reaches the threshold, so the JIT can
+   * take over. Only loops are compiled: straight-line code runs once per call, and V8's own warm-up of a
+   * compiled function costs more than interpreting it.
    */
   profile: Profile | null = null;
 
-  /** Count a block start; true if the JIT should take over here. */
+  private compiledAt(pageOff: number, off: number): boolean {
+    const compiled = this.profile!.compiled[pageOff >>> 12];
+    return compiled !== undefined && compiled[off >>> 1] !== 0;
+  }
+
+  /** Count a loop header; true if the JIT should take over here. */
   private jitWants(pageOff: number, off: number): boolean {
+    if (this.compiledAt(pageOff, off)) return true;
     const prof = this.profile!, page = pageOff >>> 12, i = off >>> 1;
-    const compiled = prof.compiled[page];
-    if (compiled !== undefined && compiled[i] !== 0) return true;
     let counts = prof.counts[page];
     if (counts === undefined) counts = prof.counts[page] = new Uint16Array(2048);
     const c = (counts[i] + 1) & 0xffff;
@@ -107,7 +112,7 @@ export class Interpreter {
           const ops = this.opsFor(pageOff);
           const baseLo = h.pcLo & PAGE_MASK, baseHi = h.pcHi;
           let off = h.pcLo & 0xfff;
-          if (profiled && n > 0 && this.jitWants(pageOff, off)) { handOver = true; break; }
+          if (profiled && n > 0 && this.compiledAt(pageOff, off)) { handOver = true; break; }
           for (;;) {
             const d = ops[off >>> 1] ?? this.decodeAt(h, ops, pageOff, off);
             if (d.flags === 0) {
@@ -134,7 +139,10 @@ export class Interpreter {
             n++;
             if (d.flags & ENDS) {
               if ((h.pcLo & PAGE_MASK) !== baseLo || h.pcHi !== baseHi || h.stop || n >= budget) break;
+              const from = off;
               off = h.pcLo & 0xfff;
+              if (profiled && off <= from && this.jitWants(pageOff, off)) { handOver = true; break; }
+              continue;
             } else {
               off += d.len;
               h.pcLo = (baseLo + off) | 0;
@@ -144,7 +152,6 @@ export class Interpreter {
               }
               if (h.stop || n >= budget) break;
             }
-            if (profiled && this.jitWants(pageOff, off)) { handOver = true; break; }
           }
           if (handOver) break;
         }

@@ -149,7 +149,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--snapshot', 'discard disk writes (keep them in memory)')
     .option('--bios <fw>', "M-mode firmware: 'builtin' (SBI in TypeScript), 'opensbi', or a path to fw_dynamic.bin", 'builtin')
     .addOption(new Option('--mode <mode>', "'bare': Linux in S-mode directly on the firmware").choices(['bare']).default('bare'))
-    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('jit'))
+    // The JIT only pays off for long-running loops; on a Linux boot it is slower than interpreting (docs/jit.md).
+    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
     .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
