@@ -389,11 +389,11 @@ export class VirtioBlk implements Device {
     if (avail % 2 || !this.inRam(avail, 6 + 2 * num)) throw new DeviceError('available ring outside RAM or misaligned');
     if (used % 4 || !this.inRam(used, 6 + 8 * num)) throw new DeviceError('used ring outside RAM or misaligned');
     let completed = 0;
-    for (;;) {
-      const availIdx = this.u16(avail + 2);
-      const outstanding = (availIdx - this.lastAvail) & 0xffff;
-      if (outstanding === 0) break;
-      if (outstanding > num) throw new DeviceError(`available index ${availIdx} is ${outstanding} ahead of the device (queue size ${num})`);
+    // Take the index once: requests whose DMA rewrites the ring must not keep this loop going.
+    const availIdx = this.u16(avail + 2);
+    const outstanding = (availIdx - this.lastAvail) & 0xffff;
+    if (outstanding > num) throw new DeviceError(`available index ${availIdx} is ${outstanding} ahead of the device (queue size ${num})`);
+    while (this.lastAvail !== availIdx) {
       const head = this.u16(avail + 4 + 2 * (this.lastAvail % num));
       if (head >= num) throw new DeviceError(`descriptor index ${head} out of range`);
       const written = this.handleRequest(this.gather(desc, num, head));
@@ -418,9 +418,10 @@ export class VirtioBlk implements Device {
   /** Walk a descriptor chain (following one level of indirection) into its buffers. */
   private gather(desc: number, num: number, head: number): Segment[] {
     const segs: Segment[] = [];
-    let table = desc, size = num, i = head, steps = 0, indirect = false, seenWrite = false;
+    let table = desc, size = num, i = head, steps = 0, total = 0, indirect = false, seenWrite = false;
     for (;;) {
-      if (++steps > size) throw new DeviceError('descriptor chain is longer than its table (loop?)');
+      // A chain visits each descriptor of its table at most once, and is never longer than the queue.
+      if (++steps > size || ++total > num + 1) throw new DeviceError('descriptor chain loops or is longer than the queue');
       const d = this.bus.readBytes(table + 16 * i, 16);
       const dv = new DataView(d.buffer, d.byteOffset, 16);
       const addr = VirtioBlk.addr(dv.getBigUint64(0, true));
@@ -549,4 +550,24 @@ export class VirtioBlk implements Device {
       base += s.len;
     }
   }
+}
+
+/**
+ * An unoccupied virtio-mmio slot, as QEMU virt leaves them: the transport answers with device ID 0 ("no device"),
+ * which drivers skip, so the device tree can list all eight slots whatever is plugged in.
+ */
+export class EmptyVirtioSlot implements Device {
+  readonly name = 'virtio-mmio-empty';
+  readonly size = 0x1000;
+  constructor(readonly base: number, private readonly vendorId = VIRTIO_VENDOR_QEMU) {}
+  read(offset: number, width: number): number {
+    if (width !== 4) return 0;
+    switch (offset) {
+      case REG.MagicValue: return VIRTIO_MMIO_MAGIC;
+      case REG.Version: return 2;
+      case REG.VendorID: return this.vendorId >>> 0;
+      default: return 0;
+    }
+  }
+  write(): void {}
 }

@@ -5,12 +5,12 @@
 //
 // Like any M-mode firmware it programs the hart's machine CSRs directly and talks to the platform through the
 // bus: the CLINT (mtimecmp for the timer when Sstc is not used, msip for IPIs) and the console.
-// csr.js first: runtimes that do not inline const enums (vitest) need it to start the hart/trap/csr import cycle.
-import { CSR, MSTATUS, csrRead, readMip } from '../csr.js';
 import type { Bus } from '../bus.js';
 import { Hart, Priv, load64 } from '../hart.js';
+import { CSR, MSTATUS, csrRead, readMip } from '../csr.js';
 import { Cause, Irq, TRAP } from '../trap.js';
 import { out } from '../int64.js';
+import { updatePmp } from '../mmu.js';
 
 // ---- Constants from the SBI specification ----
 
@@ -68,6 +68,11 @@ export const MEDELEG = (1 << Cause.FetchMisaligned) | (1 << Cause.FetchAccess) |
 export const MIDELEG = (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI);
 /** S-mode (and, if it allows, U-mode) may read cycle, time and instret. */
 export const MCOUNTEREN = 0b111;
+/**
+ * U-mode may read them too, as OpenSBI leaves it for the next stage: Linux 6.1 never writes scounteren and its
+ * vDSO reads the time CSR from user mode.
+ */
+export const SCOUNTEREN = 0b111;
 const MENVCFG_STCE = 1n << 63n;
 const PMP_NAPOT_RWX = 0x18 | 0x7;
 
@@ -176,6 +181,7 @@ export class SbiFirmware {
    * for an HSM hart_start.
    */
   boot(entry: bigint, dtb: bigint, bootHart = 0): void {
+    if (!Number.isInteger(bootHart) || bootHart < 0 || bootHart >= this.harts.length) throw new RangeError(`no hart ${bootHart} to boot`);
     this.harts.forEach((h, i) => {
       this.initHart(h);
       if (i !== bootHart) this.park(h, HART_STATE.STOPPED);
@@ -202,25 +208,28 @@ export class SbiFirmware {
     h.medeleg = MEDELEG;
     h.mideleg = MIDELEG;
     h.mcounteren = MCOUNTEREN;
+    h.scounteren = SCOUNTEREN;
     h.menvcfg = this.sstc ? MENVCFG_STCE : 0n;
     // One PMP entry granting S/U-mode everything: NAPOT over the whole physical address space.
     h.pmpaddr[0] = (1n << 54n) - 1n;
     h.pmpcfg[0] = PMP_NAPOT_RWX;
+    updatePmp(h);
     h.mie = 1 << Irq.MSI; // IPIs arrive as M-mode software interrupts; the timer is enabled by set_timer
     h.mipSw &= ~((1 << Irq.STI) | (1 << Irq.SSI) | (1 << Irq.SEI));
     h.mtvec = 0n;
-    // No timer until S-mode asks for one (the CLINT resets mtimecmp to 0, which would fire at once).
+    // No timer until S-mode asks for one: mtimecmp and stimecmp reset to 0, which would fire at once.
     this.clintWrite64(0x4000 + 8 * h.mhartid, ALL_ONES);
+    h.stimecmp = ALL_ONES;
     this.clintWrite32(4 * h.mhartid, 0);
     h.flushTlb();
   }
 
-  /** Start a hart in S-mode: pc, a0, a1; translation off, S interrupts disabled, FPU usable. */
+  /** Start a hart in S-mode: pc, a0, a1; translation off, S interrupts disabled, FPU on (FS = Dirty, like OpenSBI). */
   private enterSupervisor(h: Hart, pc: bigint, a0: bigint, a1: bigint): void {
     h.priv = Priv.S;
     h.satp = 0n;
     h.mstatus = (h.mstatus & ~(MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.MIE | MSTATUS.MPIE | MSTATUS.MPP |
-      MSTATUS.MPRV | MSTATUS.FS)) | (1 << 13); // FS = Initial
+      MSTATUS.MPRV | MSTATUS.FS | MSTATUS.TVM | MSTATUS.TW | MSTATUS.TSR)) | MSTATUS.FS;
     h.fflags = 0; h.frm = 0;
     h.pc = pc;
     h.setX(10, a0);
