@@ -190,7 +190,7 @@ export function buildImages(opts: BuildOptions): Promise<ImagePaths> {
       err.flush();
       if (signal) return reject(new ImagesError(`image build killed by ${signal}`));
       if (code === 2 && missing.length > 0) {
-        return reject(new ImagesError(`cannot build images: ${missing.join('; ')} (installDeps / build.sh --install-deps installs them)`));
+        return reject(new ImagesError(`cannot build images: ${missing.join('; ')} (run with --install-deps to install them)`));
       }
       if (code !== 0) {
         return reject(new ImagesError(`image build failed (exit ${code})${lastError ? ': ' + lastError : ''}`));
