@@ -82,6 +82,8 @@ async function boot(o: BootCliOptions): Promise<number> {
       writeSync(1, bytes);
       tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-200);
       if (!panicked && tail.includes(PANIC)) panicked = true;
+      // A panicked kernel spins forever: stop once it has printed its report.
+      if (panicked && tail.includes('---[ end Kernel panic')) m.finish(1);
     },
   });
   let fatal = '';
