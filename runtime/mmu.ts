@@ -39,7 +39,11 @@ export function translate(h: Hart, lo: number, hi: number, size: number, type: A
   return pa;
 }
 
+/** Page-table walks done so far (TLB misses that needed one), for --stats. */
+export const mmuStats = { walks: 0 };
+
 function walk(h: Hart, lo: number, hi: number, type: Access, priv: number, levels: number): number {
+  mmuStats.walks++;
   const fault = () => h.raise(pageFault[type], vaBig(lo, hi));
   // Bits above the VA width must equal its top bit.
   const vaBits = 12 + 9 * levels;

@@ -13,6 +13,7 @@ import { pendingInterrupt, takeTrap } from '../runtime/privilege.js';
 import { readMip } from '../runtime/csr.js';
 import { disassemble } from '../runtime/disasm.js';
 import { ElfImage, LoadError } from './elf.js';
+import { mmuStats } from '../runtime/mmu.js';
 
 export const VIRT = {
   ramBase: 0x80000000,
@@ -222,7 +223,8 @@ export class Machine {
   /** One-paragraph summary for --stats. */
   statsReport(): string {
     const { instructions, seconds } = this.stats;
-    const lines = [`instructions ${instructions}`, `seconds ${seconds.toFixed(3)}`, `MIPS ${(instructions / seconds / 1e6).toFixed(1)}`];
+    const lines = [`instructions ${instructions}`, `seconds ${seconds.toFixed(3)}`, `MIPS ${(instructions / seconds / 1e6).toFixed(1)}`,
+      `page walks ${mmuStats.walks}`];
     if (this.engine instanceof JitEngine) {
       const j = this.engine.stats;
       lines.push(`jit units ${j.compiledUnits}, blocks ${j.compiledBlocks}, compile ms ${j.compileMs.toFixed(1)}, ` +
