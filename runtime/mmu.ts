@@ -125,8 +125,8 @@ export function updatePmp(h: Hart): void {
 
 /** Whether an access of size bytes at pa is allowed for this privilege. */
 export function pmpCheck(h: Hart, pa: number, size: number, type: Access, priv: number): boolean {
-  // M-mode is only bound by locked entries.
-  if (priv === 3 && !h.pmpLocked) return true;
+  // With no entry active, M-mode may access everything (and S/U nothing, below).
+  if (priv === 3 && h.pmpActive === 0) return true;
   for (let i = 0; i < h.pmpActive; i++) {
     const lo = h.pmpLo[i], hi = h.pmpHi[i];
     if (lo >= hi || pa + size <= lo || pa >= hi) continue;

@@ -3,6 +3,7 @@
 import type { Hart } from './hart.js';
 import { readMip, MSTATUS } from './csr.js';
 import { Irq } from './trap.js';
+import { hPendingInterrupt, hTakeTrap, hTrapReturn } from './htrap.js';
 
 const INTERRUPT_BIT = 1n << 63n;
 /** Highest priority first, as the privileged spec orders them. */
@@ -10,6 +11,7 @@ const IRQ_PRIORITY = [Irq.MEI, Irq.MSI, Irq.MTI, Irq.SEI, Irq.SSI, Irq.STI];
 
 /** Enter the trap handler for an exception or interrupt; the hart's pc is the trapping instruction's. */
 export function takeTrap(h: Hart, cause: number, tval: bigint, interrupt: boolean): void {
+  if (h.hext) { hTakeTrap(h, cause, tval, interrupt); return; } // runtime/htrap.ts
   const pc = h.pc;
   const deleg = interrupt ? h.mideleg : h.medeleg;
   const toS = h.priv <= 1 && ((deleg >>> cause) & 1) === 1;
@@ -38,6 +40,7 @@ export function takeTrap(h: Hart, cause: number, tval: bigint, interrupt: boolea
 
 /** The interrupt to take now, or -1. */
 export function pendingInterrupt(h: Hart): number {
+  if (h.hext) return hPendingInterrupt(h);
   const pending = readMip(h) & h.mie;
   if (pending === 0) return -1;
   const mEnabled = h.priv < 3 || (h.mstatus & MSTATUS.MIE) !== 0;
@@ -52,6 +55,7 @@ export function pendingInterrupt(h: Hart): number {
 
 /** mret and sret: return to the privilege saved in xPP. */
 export function trapReturn(h: Hart, fromM: boolean): void {
+  if (h.hext) { hTrapReturn(h, fromM); return; }
   let s = h.mstatus;
   let target: number;
   if (fromM) {

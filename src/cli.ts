@@ -2,7 +2,7 @@
 // The salus command line.
 import { readFileSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { Machine } from './machine.js';
+import { Machine, ISAS, IsaName } from './machine.js';
 import { parseElf, LoadError } from './elf.js';
 import { parseSize } from './size.js';
 import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
@@ -36,7 +36,7 @@ function readInput(path: string): Uint8Array {
 }
 
 interface RunOptions {
-  engine: 'jit' | 'interp'; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean; icount?: boolean;
+  engine: 'jit' | 'interp'; isa: IsaName; mem: number; maxInsns?: number; trace?: boolean; stats?: boolean; icount?: boolean;
   jitThreshold?: number; jitVerify?: boolean; jitDump?: string;
 }
 
@@ -77,7 +77,7 @@ async function boot(o: BootCliOptions): Promise<number> {
   let tail = '';
   let panicked = false;
   const m = new Machine({
-    memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, icount: o.icount, jit: jitOptions(o), disks, interactive: true,
+    memBytes: o.mem, engine: o.engine, isa: o.isa, maxInsns: o.maxInsns, icount: o.icount, jit: jitOptions(o), disks, interactive: true,
     output: (bytes) => {
       writeSync(1, bytes);
       tail = (tail + Buffer.from(bytes).toString('latin1')).slice(-200);
@@ -121,6 +121,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('run a bare-metal RISC-V ELF like qemu-system-riscv64 -M virt -bios none -kernel ELF')
     .argument('<elf>', 'the program')
     .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('jit'))
+    .addOption(new Option('--isa <isa>', 'instruction set: rv64gch has the hypervisor extension').choices(ISAS).default('rv64gch'))
     .option('--mem <size>', 'RAM size', sizeArg, 128 << 20)
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--trace', 'print every executed instruction to stderr')
@@ -131,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action((elf: string, o: RunOptions) => {
       const img = parseElf(readInput(elf), elf);
-      const m = new Machine({ memBytes: o.mem, engine: o.engine, maxInsns: o.maxInsns, trace: o.trace, icount: o.icount, jit: jitOptions(o) });
+      const m = new Machine({ memBytes: o.mem, engine: o.engine, isa: o.isa, maxInsns: o.maxInsns, trace: o.trace, icount: o.icount, jit: jitOptions(o) });
       m.loadElf(img, elf);
       const r = m.run();
       if (o.stats) process.stderr.write(`${m.statsReport()}\n`);
@@ -153,6 +154,7 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--mode <mode>', "'bare': Linux in S-mode directly on the firmware").choices(['bare']).default('bare'))
     // The JIT only pays off for long-running loops; on a Linux boot it is slower than interpreting (docs/jit.md).
     .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
+    .addOption(new Option('--isa <isa>', 'instruction set: rv64gch has the hypervisor extension').choices(ISAS).default('rv64gch'))
     .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')

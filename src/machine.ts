@@ -14,6 +14,7 @@ import { readMip } from '../runtime/csr.js';
 import { disassemble } from '../runtime/disasm.js';
 import { ElfImage, LoadError } from './elf.js';
 import { mmuStats } from '../runtime/mmu.js';
+import { vstimecmpDeadline } from '../runtime/hcsr.js';
 
 export const VIRT = {
   ramBase: 0x80000000,
@@ -30,10 +31,15 @@ export const VIRT = {
 export const MISA_RV64GC = (2n << 62n) | [..."ACDFIMSU"].reduce((m, c) => m | (1n << BigInt(c.charCodeAt(0) - 65)), 0n);
 
 export type EngineName = 'interp' | 'jit';
+/** --isa values: rv64gch implements the hypervisor extension (QEMU 7.2's default CPU has it), rv64gc does not. */
+export const ISAS = ['rv64gch', 'rv64gc'] as const;
+export type IsaName = (typeof ISAS)[number];
 
 export interface MachineOptions {
   memBytes: number;
   engine?: EngineName;
+  /** Default rv64gch. */
+  isa?: IsaName;
   jit?: Partial<JitOptions>;
   maxInsns?: number;
   trace?: boolean;
@@ -83,6 +89,7 @@ export class Machine {
     this.bus = new Bus(VIRT.ramBase, opts.memBytes);
     this.hart = new Hart(this.bus);
     this.hart.misa = MISA_RV64GC;
+    this.hart.hext = (opts.isa ?? 'rv64gch') === 'rv64gch'; // misa.H reads as hext
     const now = opts.icount
       ? () => (this.executedTotal + BigInt(this.hart.instret - this.sliceStartInstret) + this.skippedInsns) / INSNS_PER_TICK
       : () => ((process.hrtime.bigint() - this.startNs) * BigInt(TIMEBASE_HZ)) / 1_000_000_000n;
@@ -251,7 +258,8 @@ export class Machine {
     let deadline = 0xffffffffffffffffn;
     if (h.mie & (1 << 7)) deadline = this.clint.mtimecmp[0];
     if ((h.mie & (1 << 5)) && (h.menvcfg >> 63n)) deadline = deadline < h.stimecmp ? deadline : h.stimecmp;
-    return deadline;
+    const vs = vstimecmpDeadline(h);
+    return deadline < vs ? deadline : vs;
   }
 
   /**

@@ -18,6 +18,9 @@
  *                              QEMU version ((7<<16)|(2<<8)|22 for 7.2.22);
  *                              pinned so the oracle does not change with the
  *                              distribution's QEMU package revision
+ * Programs named h_*.elf exercise the hypervisor extension: for them QEMU
+ * runs with h=true (QEMU_CPU_H) and Salus with --isa rv64gch; every other
+ * program runs with h=false and --isa rv64gc (hypervisorCpu, salusIsaArgs).
  * Left at their 7.2 defaults (and implemented by Salus): sstc=true,
  * Zicsr/Zifencei/Zihintpause=true, pmp=true (16 entries, G=0), mmu=true
  * (Sv39/Sv48/Sv57), priv_spec 1.12, pmu-num=16 (mhpmcounter3..18 and
@@ -37,6 +40,19 @@ export const QEMU_BIN = process.env.SALUS_QEMU ?? 'qemu-system-riscv64';
 export const QEMU_CPU =
   'rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,debug=false,' +
   'mvendorid=0,marchid=0x70216,mimpid=0x70216';
+/** The same CPU with the hypervisor extension, for the h_*.elf programs. */
+export const QEMU_CPU_H = QEMU_CPU.replace('h=false', 'h=true');
+
+/** Whether a program exercises the hypervisor extension (its name starts with h_). */
+export function hypervisorCpu(elf: string): boolean {
+  return path.basename(elf).startsWith('h_');
+}
+
+/** The Salus --isa arguments matching the QEMU CPU used for a program. */
+export function salusIsaArgs(elf: string): string[] {
+  return ['--isa', hypervisorCpu(elf) ? 'rv64gch' : 'rv64gc'];
+}
+
 /** The Salus CLI entry point (override with SALUS_CLI, e.g. to test the harness). */
 export const SALUS_CLI = process.env.SALUS_CLI ?? path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 
@@ -100,6 +116,7 @@ function signalNumber(sig: NodeJS.Signals): number | undefined {
 /**
  * Run an ELF on the QEMU oracle.  UART output is returned as `stdout`, the
  * exit code is the SiFive test-finisher code (0x5555 -> 0, (c<<16)|0x3333 -> c).
+ * The CPU is QEMU_CPU_H for h_*.elf programs and QEMU_CPU for the others.
  * `icount` runs QEMU with a virtual, instruction-driven clock
  * (-icount shift=0,align=off,sleep=off) instead of host time.
  */
@@ -107,7 +124,8 @@ export function runQemu(
   elf: string,
   opts: { timeoutMs?: number; icount?: boolean } = {},
 ): Promise<RunResult> {
-  const args = ['-M', 'virt', '-bios', 'none', '-nographic', '-monitor', 'none', '-cpu', QEMU_CPU];
+  const cpu = hypervisorCpu(elf) ? QEMU_CPU_H : QEMU_CPU;
+  const args = ['-M', 'virt', '-bios', 'none', '-nographic', '-monitor', 'none', '-cpu', cpu];
   if (opts.icount) args.push('-icount', 'shift=0,align=off,sleep=off');
   args.push('-kernel', elf);
   return run(QEMU_BIN, args, opts.timeoutMs ?? 30_000);
@@ -116,13 +134,16 @@ export function runQemu(
 /**
  * Run an ELF on Salus: `node dist/src/cli.js run <args> <elf>` from the repo
  * root.  CLI contract: UART output on stdout, process exit code = finisher code.
+ * Unless args choose one, the ISA matches runQemu's CPU for the program
+ * (salusIsaArgs): Salus's default (rv64gch) has H, QEMU_CPU does not.
  */
 export function runSalus(
   elf: string,
   args: string[] = [],
   opts: { timeoutMs?: number } = {},
 ): Promise<RunResult> {
-  return run(process.execPath, [SALUS_CLI, 'run', ...args, elf], opts.timeoutMs ?? 300_000, REPO_ROOT);
+  const isa = args.includes('--isa') ? [] : salusIsaArgs(elf);
+  return run(process.execPath, [SALUS_CLI, 'run', ...isa, ...args, elf], opts.timeoutMs ?? 300_000, REPO_ROOT);
 }
 
 export function salusCliBuilt(): boolean {

@@ -2,6 +2,9 @@
  * Differential test: every bare-metal program in workloads/isa/bin must
  * produce exactly the same UART output and exit code on Salus as on the QEMU
  * 7.2 oracle (see test/oracle.ts for the QEMU command line and -cpu flags).
+ * h_*.elf programs exercise the hypervisor extension: QEMU runs them with
+ * h=true and Salus with --isa rv64gch; the others run with h=false and
+ * --isa rv64gc (runQemu/runSalus choose by name).
  *
  * Engines: SALUS_ENGINES (comma separated, default "interp,jit"); each engine is
  * passed to the CLI as `--engine <name>`; the JIT runs with --jit-verify and a threshold of 2 so that nearly

@@ -205,7 +205,8 @@ export class SbiFirmware {
 
   /** M-mode state of a hart before its first entry to S-mode. */
   private initHart(h: Hart): void {
-    h.medeleg = MEDELEG;
+    // With the H extension, VS ecalls and guest-page faults / virtual instructions go to the hypervisor (HS).
+    h.medeleg = MEDELEG | (h.hext ? (1 << Cause.EcallVS) | (0xf << Cause.FetchGuestPage) : 0);
     h.mideleg = MIDELEG;
     h.mcounteren = MCOUNTEREN;
     h.scounteren = SCOUNTEREN;

@@ -4,9 +4,11 @@ import { Access, Cause } from '../trap.js';
 import { trapReturn } from '../privilege.js';
 import { csrRead, csrWrite, MSTATUS, readMip } from '../csr.js';
 import { out } from '../int64.js';
+import { HSTATUS } from '../hcsr.js';
 
 export { load8, load16, load32, load64, store8, store16, store32, store64 } from '../hart.js';
 export { mul, mulh, mulhsu, mulhu, div, divu, rem, remu, lt, ltu, out } from '../int64.js';
+export { hlv, hsv, hfence } from './hypervisor.js';
 
 export function pcBig(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -16,14 +18,21 @@ function illegal(h: Hart, raw: number): never {
   throw h.raise(Cause.IllegalInstruction, BigInt(raw >>> 0));
 }
 
+/** With V=1, an instruction HS-mode could execute but VS/VU-mode may not (hypervisor extension). */
+function virtualInsn(h: Hart, raw: number): never {
+  throw h.raise(Cause.VirtualInstruction, BigInt(raw >>> 0));
+}
+
 export function ecallCause(h: Hart): number {
-  return h.priv === Priv.M ? Cause.EcallM : h.priv === Priv.S ? Cause.EcallS : Cause.EcallU;
+  return h.priv === Priv.M ? Cause.EcallM : h.priv === Priv.S ? (h.virt ? Cause.EcallVS : Cause.EcallS) : Cause.EcallU;
 }
 
 /** CSRRW/RS/RC and their immediate forms. kind: 1 write, 2 set, 3 clear. rs1 is the register number or uimm. */
 export function csrInsn(h: Hart, kind: number, csr: number, srcLo: number, srcHi: number, rs1: number, xd: number, raw: number): void {
   const src = (BigInt(srcHi >>> 0) << 32n) | BigInt(srcLo >>> 0);
   const writes = kind === 1 || rs1 !== 0;
+  // A write to a read-only CSR is illegal whatever the read would raise (with H, reading might be virtual).
+  if (writes && (csr >>> 10) === 3) illegal(h, raw);
   // CSRRW with rd = x0 does not read (no read side effects), but access is still checked by the write.
   const old = kind === 1 && xd === 64 ? 0n : csrRead(h, csr, raw);
   if (writes) csrWrite(h, csr, kind === 1 ? src : kind === 2 ? old | src : old & ~src, raw);
@@ -39,19 +48,23 @@ export function mret(h: Hart, raw: number): void {
 }
 
 export function sret(h: Hart, raw: number): void {
+  if (h.virt && (h.priv === Priv.U || (h.hyp.hstatus & HSTATUS.VTSR))) virtualInsn(h, raw);
   if (h.priv === Priv.U || (h.priv === Priv.S && (h.mstatus & MSTATUS.TSR))) illegal(h, raw);
   trapReturn(h, false);
   h.stop = true;
 }
 
 export function wfi(h: Hart, raw: number): void {
+  if (h.virt && !(h.mstatus & MSTATUS.TW) && (h.priv === Priv.U || (h.hyp.hstatus & HSTATUS.VTW))) virtualInsn(h, raw);
   if (h.priv === Priv.U || (h.priv === Priv.S && (h.mstatus & MSTATUS.TW))) illegal(h, raw);
   if ((readMip(h) & h.mie) === 0) h.waiting = true;
   h.stop = true;
 }
 
 export function sfenceVma(h: Hart, raw: number): void {
-  if (h.priv === Priv.U || (h.priv === Priv.S && (h.mstatus & MSTATUS.TVM))) illegal(h, raw);
+  if (h.virt) {
+    if (h.priv === Priv.U || (h.hyp.hstatus & HSTATUS.VTVM)) virtualInsn(h, raw);
+  } else if (h.priv === Priv.U || (h.priv === Priv.S && (h.mstatus & MSTATUS.TVM))) illegal(h, raw);
   h.flushTlb();
   h.onTranslationChange();
 }

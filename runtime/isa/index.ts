@@ -4,15 +4,17 @@ import { InsnDef } from './types.js';
 import { rv64i } from './rv64i.js';
 import { system } from './system.js';
 import { fp } from './fp.js';
+import { hypervisor } from './hypervisor.js';
 import type { ExecFn } from '../decoder.js';
 
-export const allDefs: InsnDef[] = [...rv64i, ...system, ...fp];
+export const allDefs: InsnDef[] = [...rv64i, ...system, ...fp, ...hypervisor];
 
 /** Names in scope for template code: the helpers module's exports. */
 export const helperNames = Object.keys(helpers);
 const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);
 
-const FS_OFF_CHECK = 'if ((h.mstatus & 0x6000) === 0) throw h.raise(2, BigInt($raw >>> 0));';
+// With V=1 (hypervisor extension) vsstatus.FS must be on as well.
+const FS_OFF_CHECK = 'if ((h.mstatus & 0x6000) === 0 || (h.virt && (h.vsstatus & 0x6000) === 0)) throw h.raise(2, BigInt($raw >>> 0));';
 
 /** Template body with the FS check for FP instructions. */
 export function templateOf(def: InsnDef): string {
