@@ -33,7 +33,7 @@ function qemu(args: string[]): Promise<string> {
 }
 
 /** The self-check script's result lines. */
-const checks = (console: string) => console.split(/\r?\n/).filter((l) => /^check |^checks done/.test(l));
+const checks = (console: string) => console.split(/\r*\n/).filter((l) => /^check |^checks done/.test(l));
 
 const images = imagesPresent();
 const needImages = !images && !process.env.CI;
@@ -56,6 +56,12 @@ describe.skipIf(needImages)('Linux boot', () => {
       expect(checks(r.stdout)).toEqual(oracle);
     });
   }
+
+  it('uses the SBI console (hvc0) as well as the 8250', async () => {
+    const r = await salus(['boot', '--kernel', img.kernel, '--initrd', img.initrd, '--append', 'console=hvc0 rdinit=/init']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(checks(r.stdout)).toEqual(oracle);
+  });
 
   it('boots from the ext2 disk (virtio-blk, --snapshot) to the check script', async () => {
     const r = await salus(['boot', '--kernel', img.kernel, '--disk', img.rootfs, '--snapshot', '--append', 'console=ttyS0 root=/dev/vda rw']);
