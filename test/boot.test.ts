@@ -49,6 +49,12 @@ describe.skipIf(needImages)('Linux boot', () => {
     expect(oracle.length).toBeGreaterThanOrEqual(10);
   }, 600_000);
 
+  it('boots to the same check results under the JIT', async () => {
+    const r = await salus(['boot', '--engine', 'jit', '--jit-verify', '--kernel', img.kernel, '--initrd', img.initrd, '--append', INITRAMFS_ARGS]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(checks(r.stdout)).toEqual(oracle);
+  });
+
   for (const bios of ['builtin', 'opensbi']) {
     it(`boots the initramfs with --bios ${bios} and prints QEMU's check results`, async () => {
       const r = await salus(['boot', '--kernel', img.kernel, '--initrd', img.initrd, '--append', INITRAMFS_ARGS, '--bios', bios]);
