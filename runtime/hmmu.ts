@@ -4,16 +4,16 @@
 // stages, as QEMU does. Addresses are (lo, hi) int32 pairs: guest physical addresses can have 59 bits.
 import type { Hart } from './hart.js';
 import { Access, Cause } from './trap.js';
-import { pmpCheck } from './mmu.js';
+import { pmpCheck, pteAt, pteKind, ptePpn, leafAllows, wantedAD, setAD, Pte } from './mmu.js';
 
 const MSTATUS_MPRV = 1 << 17, MSTATUS_SUM = 1 << 18, MSTATUS_MXR = 1 << 19;
 const HSTATUS_SPVP = 1 << 8;
-const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+const PTE_U = 16;
 const TWO32 = 4294967296;
 
 const pageFault = [Cause.LoadPage, Cause.StorePage, Cause.FetchPage];
 const guestPageFault = [Cause.LoadGuestPage, Cause.StoreGuestPage, Cause.FetchGuestPage];
-const accessFault = [Cause.LoadAccess, Cause.StoreAccess, Cause.FetchAccess];
+const accessFaultCause = [Cause.LoadAccess, Cause.StoreAccess, Cause.FetchAccess];
 /** htinst/mtinst pseudoinstructions for a guest-page fault of an implicit VS-stage page-table read or write (RV64). */
 export const TINST_PTE_READ = 0x3000, TINST_PTE_WRITE = 0x3020;
 
@@ -75,33 +75,25 @@ function gStage(h: Hart, gLo: number, gHi: number, perm: Access, type: Access, i
   // The guest physical address has 2 bits more than the virtual address of the same scheme, all higher bits 0.
   if ((gHi >>> (9 * levels - 18)) !== 0) throw fault();
   let table = Number((hgatp & 0xfffffffffffn) & ~3n) * 4096; // 16 KiB root: PPN[1:0] read as zero
-  const bus = h.bus;
+  const accessFault = () => h.raise(accessFaultCause[type], big(vaLo, vaHi));
   for (let i = levels - 1; i >= 0; i--) {
     const pteAddr = table + field(gLo, gHi, 12 + 9 * i, i === levels - 1 ? 0x7ff : 511) * 8;
-    const off = bus.ramOffset(pteAddr, 8);
-    if (off < 0 || !pmpCheck(h, pteAddr, 8, Access.Read, 1)) throw h.raise(accessFault[type], big(vaLo, vaHi));
-    let pteLo = h.ram32[off >>> 2];
-    const pteHi = h.ram32[(off >>> 2) + 1];
-    if (!(pteLo & PTE_V) || ((pteLo & (PTE_R | PTE_W)) === PTE_W) || (pteHi >>> 22) !== 0) throw fault();
-    const ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
-    if (!(pteLo & (PTE_R | PTE_X))) {
-      if (pteLo & (PTE_A | PTE_D | PTE_U)) throw fault();
+    const off = pteAt(h, pteAddr, accessFault);
+    const pteLo = h.ram32[off >>> 2], pteHi = h.ram32[(off >>> 2) + 1];
+    const kind = pteKind(pteLo, pteHi);
+    if (kind === Pte.Invalid) throw fault();
+    const ppn = ptePpn(pteLo, pteHi);
+    if (kind === Pte.Pointer) {
       table = ppn * 4096;
       continue;
     }
-    if (!(pteLo & PTE_U)) throw fault();
-    const ok = perm === Access.Exec ? pteLo & PTE_X
-      : perm === Access.Write ? pteLo & PTE_W
-      : hlvx ? pteLo & PTE_X
-      : (pteLo & PTE_R) || (implicit === 0 && (h.mstatus & MSTATUS_MXR) && (pteLo & PTE_X));
-    if (!ok) throw fault();
+    // G-stage leaves are checked as user pages; MXR applies to the guest's own accesses, not to its page walks.
+    if (!(pteLo & PTE_U) || !leafAllows(pteLo, perm, implicit === 0 && (h.mstatus & MSTATUS_MXR) !== 0, hlvx)) throw fault();
     if (ppn % 2 ** (9 * i) !== 0) throw fault();
-    const want = PTE_A | (perm === Access.Write ? PTE_D : 0);
+    const want = wantedAD(perm);
     if ((pteLo & want) !== want) {
-      if (!pmpCheck(h, pteAddr, 8, Access.Write, 1)) throw h.raise(accessFault[type], big(vaLo, vaHi));
-      pteLo |= want;
-      h.ram32[off >>> 2] = pteLo;
-      if (h.codePages[off >>> 12]) h.onCodeWrite(off, 8);
+      if (!pmpCheck(h, pteAddr, 8, Access.Write, 1)) throw accessFault();
+      setAD(h, off, pteLo, want);
     }
     return ppn * 4096 + pageOffset(gLo, gHi, 12 + 9 * i);
   }
@@ -120,6 +112,7 @@ export function translateGuest(h: Hart, lo: number, hi: number, size: number, ty
   let gLo = lo, gHi = hi;
   if (mode !== 0) {
     const fault = () => h.raise(pageFault[type], big(lo, hi));
+    const vsAccessFault = () => h.raise(accessFaultCause[type], big(lo, hi));
     const levels = mode - 5; // Sv39 = 8, Sv48 = 9, Sv57 = 10
     const ext = hi >> (9 * levels - 21); // bits 63..VA width - 1 must all equal
     if (ext !== 0 && ext !== -1) throw fault();
@@ -129,35 +122,25 @@ export function translateGuest(h: Hart, lo: number, hi: number, size: number, ty
     for (let i = levels - 1; i >= 0; i--) {
       const pLo = tLo | (field(lo, hi, 12 + 9 * i, 511) * 8), pHi = tHi;
       const spa = gStage(h, pLo, pHi, Access.Read, type, TINST_PTE_READ, lo, hi, false);
-      const off = h.bus.ramOffset(spa, 8);
-      if (off < 0 || !pmpCheck(h, spa, 8, Access.Read, 1)) throw h.raise(accessFault[type], big(lo, hi));
-      let pteLo = h.ram32[off >>> 2];
-      const pteHi = h.ram32[(off >>> 2) + 1];
-      if (!(pteLo & PTE_V) || ((pteLo & (PTE_R | PTE_W)) === PTE_W) || (pteHi >>> 22) !== 0) throw fault();
+      const off = pteAt(h, spa, vsAccessFault);
+      const pteLo = h.ram32[off >>> 2], pteHi = h.ram32[(off >>> 2) + 1];
+      const kind = pteKind(pteLo, pteHi);
+      if (kind === Pte.Invalid) throw fault();
       ppnBase(pteLo, pteHi);
-      if (!(pteLo & (PTE_R | PTE_X))) {
-        if (pteLo & (PTE_A | PTE_D | PTE_U)) throw fault();
+      if (kind === Pte.Pointer) {
         tLo = outLo; tHi = outHi;
         continue;
       }
       const user = (pteLo & PTE_U) !== 0;
       if (priv === 0 ? !user : user && (type === Access.Exec || !(h.vsstatus & MSTATUS_SUM))) throw fault();
-      const ok = type === Access.Exec ? pteLo & PTE_X
-        : type === Access.Write ? pteLo & PTE_W
-        : hlvx ? pteLo & PTE_X
-        : (pteLo & PTE_R) || (mxr && (pteLo & PTE_X));
-      if (!ok) throw fault();
-      const ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
-      if (ppn % 2 ** (9 * i) !== 0) throw fault();
-      const want = PTE_A | (type === Access.Write ? PTE_D : 0);
+      if (!leafAllows(pteLo, type, mxr, hlvx) || ptePpn(pteLo, pteHi) % 2 ** (9 * i) !== 0) throw fault();
+      const want = wantedAD(type);
       if ((pteLo & want) !== want) {
         // Updating A/D is an implicit store: it needs G-stage write permission (and sets D there).
         const spaW = gStage(h, pLo, pHi, Access.Write, type, TINST_PTE_WRITE, lo, hi, false);
         const offW = h.bus.ramOffset(spaW, 8);
-        if (offW < 0 || !pmpCheck(h, spaW, 8, Access.Write, 1)) throw h.raise(accessFault[type], big(lo, hi));
-        pteLo |= want;
-        h.ram32[offW >>> 2] = pteLo;
-        if (h.codePages[offW >>> 12]) h.onCodeWrite(offW, 8);
+        if (offW < 0 || !pmpCheck(h, spaW, 8, Access.Write, 1)) throw vsAccessFault();
+        setAD(h, offW, pteLo, want);
       }
       // Guest physical address: the leaf's PPN with the offset inside the (super)page from the virtual address.
       const bits = 12 + 9 * i;
@@ -173,7 +156,7 @@ export function translateGuest(h: Hart, lo: number, hi: number, size: number, ty
   }
   const pa = gStage(h, gLo, gHi, type, type, 0, lo, hi, hlvx);
   if (pa < 0 || !pmpCheck(h, pa, size, type, priv) || (hlvx && !pmpCheck(h, pa, size, Access.Exec, priv))) {
-    throw h.raise(accessFault[type], big(lo, hi));
+    throw h.raise(accessFaultCause[type], big(lo, hi));
   }
   return pa;
 }

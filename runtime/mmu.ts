@@ -1,6 +1,6 @@
 // Address translation (Sv39/48/57, hardware A/D updates as on QEMU) and PMP.
 import type { Hart } from './hart.js';
-import { Access, Cause } from './trap.js';
+import { Access, Cause, TrapSignal } from './trap.js';
 import { guestPriv, translateGuest } from './hmmu.js';
 
 const MSTATUS_MPRV = 1 << 17, MSTATUS_SUM = 1 << 18, MSTATUS_MXR = 1 << 19;
@@ -8,7 +8,7 @@ const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D 
 const TWO32 = 4294967296;
 
 const pageFault = [Cause.LoadPage, Cause.StorePage, Cause.FetchPage];
-const accessFault = [Cause.LoadAccess, Cause.StoreAccess, Cause.FetchAccess];
+const accessFaultCause = [Cause.LoadAccess, Cause.StoreAccess, Cause.FetchAccess];
 
 /** Privilege used for the data access of this type (MPRV applies to loads and stores). */
 export function effectivePriv(h: Hart, type: Access): number {
@@ -35,8 +35,46 @@ export function translate(h: Hart, lo: number, hi: number, size: number, type: A
   } else {
     pa = walk(h, lo, hi, type, priv, mode === 8 ? 3 : mode === 9 ? 4 : 5);
   }
-  if (pa < 0 || !pmpCheck(h, pa, size, type, priv)) throw h.raise(accessFault[type], vaBig(lo, hi));
+  if (pa < 0 || !pmpCheck(h, pa, size, type, priv)) throw h.raise(accessFaultCause[type], vaBig(lo, hi));
   return pa;
+}
+
+// ---- Page-table entries, shared by the single-stage walk here and the two-stage walks (runtime/hmmu.ts). ----
+
+/** RAM offset of a page-table entry read by a walk; throws accessFault() unless it is RAM that PMP lets S read. */
+export function pteAt(h: Hart, addr: number, accessFault: () => TrapSignal): number {
+  const off = h.bus.ramOffset(addr, 8);
+  if (off < 0 || !pmpCheck(h, addr, 8, Access.Read, 1)) throw accessFault();
+  return off;
+}
+
+export const enum Pte { Invalid = -1, Pointer = 0, Leaf = 1 }
+
+/** Invalid or reserved (V clear, W without R, bits above the PPN set, A/D/U in a pointer), pointer or leaf. */
+export function pteKind(lo: number, hi: number): Pte {
+  if (!(lo & PTE_V) || (lo & (PTE_R | PTE_W)) === PTE_W || (hi >>> 22) !== 0) return Pte.Invalid;
+  if (lo & (PTE_R | PTE_X)) return Pte.Leaf;
+  return lo & (PTE_A | PTE_D | PTE_U) ? Pte.Invalid : Pte.Pointer;
+}
+
+/** The PTE's physical page number. */
+export const ptePpn = (lo: number, hi: number) => (hi & 0x3fffff) * 4194304 + (lo >>> 10);
+
+/** Whether a leaf grants the access: X to fetch, W to store, R (or X under MXR) to load; HLVX loads need X. */
+export function leafAllows(lo: number, type: Access, mxr: boolean, hlvx = false): boolean {
+  if (type === Access.Exec) return (lo & PTE_X) !== 0;
+  if (type === Access.Write) return (lo & PTE_W) !== 0;
+  if (hlvx) return (lo & PTE_X) !== 0;
+  return (lo & PTE_R) !== 0 || (mxr && (lo & PTE_X) !== 0);
+}
+
+/** The A bit, and D for stores, that a leaf must have; the walk sets them in hardware as QEMU does. */
+export const wantedAD = (type: Access) => PTE_A | (type === Access.Write ? PTE_D : 0);
+
+/** Write a leaf back with A/D set (the caller checked it may); translated code in that page is dropped. */
+export function setAD(h: Hart, off: number, lo: number, want: number): void {
+  h.ram32[off >>> 2] = lo | want;
+  if (h.codePages[off >>> 12]) h.onCodeWrite(off, 8);
 }
 
 /** Page-table walks done so far (TLB misses that needed one), for --stats. */
@@ -54,35 +92,26 @@ function walk(h: Hart, lo: number, hi: number, type: Access, priv: number, level
     return shift < 32 ? ((lo >>> shift) | (shift > 23 ? (hi << (32 - shift)) : 0)) & 511 : (hi >>> (shift - 32)) & 511;
   };
   let table = Number(h.satp & 0xfffffffffffn) * 4096;
-  const bus = h.bus;
+  const accessFault = () => h.raise(accessFaultCause[type], vaBig(lo, hi));
+  const mxr = (h.mstatus & MSTATUS_MXR) !== 0;
   for (let i = levels - 1; i >= 0; i--) {
     const pteAddr = table + vpnAt(i) * 8;
-    const off = bus.ramOffset(pteAddr, 8);
-    if (off < 0 || !pmpCheck(h, pteAddr, 8, Access.Read, 1)) throw h.raise(accessFault[type], vaBig(lo, hi));
-    let pteLo = h.ram32[off >>> 2];
-    const pteHi = h.ram32[(off >>> 2) + 1];
-    if (!(pteLo & PTE_V) || ((pteLo & (PTE_R | PTE_W)) === PTE_W) || (pteHi >>> 22) !== 0) throw fault();
-    const ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
-    if (!(pteLo & (PTE_R | PTE_X))) {
-      if (pteLo & (PTE_A | PTE_D | PTE_U)) throw fault();
+    const off = pteAt(h, pteAddr, accessFault);
+    const pteLo = h.ram32[off >>> 2], pteHi = h.ram32[(off >>> 2) + 1];
+    const kind = pteKind(pteLo, pteHi);
+    if (kind === Pte.Invalid) throw fault();
+    const ppn = ptePpn(pteLo, pteHi);
+    if (kind === Pte.Pointer) {
       table = ppn * 4096;
       continue;
     }
-    // Leaf.
     const user = (pteLo & PTE_U) !== 0;
     if (priv === 0 ? !user : user && (type === Access.Exec || !(h.mstatus & MSTATUS_SUM))) throw fault();
-    const ok = type === Access.Exec ? pteLo & PTE_X
-      : type === Access.Write ? pteLo & PTE_W
-      : (pteLo & PTE_R) || ((h.mstatus & MSTATUS_MXR) && (pteLo & PTE_X));
-    if (!ok) throw fault();
-    const spanPages = 2 ** (9 * i);
-    if (ppn % spanPages !== 0) throw fault();
-    const want = PTE_A | (type === Access.Write ? PTE_D : 0);
+    if (!leafAllows(pteLo, type, mxr) || ppn % 2 ** (9 * i) !== 0) throw fault();
+    const want = wantedAD(type);
     if ((pteLo & want) !== want) {
-      if (!pmpCheck(h, pteAddr, 8, Access.Write, 1)) throw h.raise(accessFault[type], vaBig(lo, hi));
-      pteLo |= want;
-      h.ram32[off >>> 2] = pteLo;
-      if (h.codePages[off >>> 12]) h.onCodeWrite(off, 8);
+      if (!pmpCheck(h, pteAddr, 8, Access.Write, 1)) throw accessFault();
+      setAD(h, off, pteLo, want);
     }
     // Offset inside the (super)page: low 12 + 9*i bits of the VA.
     const offBits = 12 + 9 * i;
