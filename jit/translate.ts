@@ -88,7 +88,7 @@ export function regionSource(blocks: Block[], name: string): string {
       if (d.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
       // CSR instructions read and write h.x themselves.
       // They may read instret, so account for the instructions retired so far first.
-      if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx}; n = -${idx}; ${WB} ${code} ${RL}`;
+      if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${WB} ${code} ${RL}`;
       // The marker names the guest instruction (block offset, index) for source maps; it costs nothing to run.
       lines.push(`/*@${b.off}:${idx}*/ { ${code} }`);
       off += d.len;
@@ -107,7 +107,8 @@ export function regionSource(blocks: Block[], name: string): string {
 return function ${name}(h, budget) {
 const x = h.x, f = h.f, fi = h.fi;
 const pcHi = h.pcHi, base = h.pcLo & -4096;
-let off = h.pcLo & 4095, n = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;
+// n counts instructions retired in this call; synced of them are already in h.instret (added before CSR reads).
+let off = h.pcLo & 4095, n = 0, synced = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;
 const r0 = 0, r1 = 0; ${decl}
 try {
 for (;;) {
@@ -115,11 +116,11 @@ switch (off) {
 ${body}
 default: nlo = (base + off) | 0; nhi = pcHi;
 }
-h.pcLo = nlo; h.pcHi = nhi; ${WB} h.instret += n; return n;
+h.pcLo = nlo; h.pcHi = nhi; ${WB} h.instret += n - synced; return n;
 }
 } catch (e) {
 ${WB}
-h.instret += n + j;
+h.instret += n + j - synced;
 const t = (base + k) | 0; h.pcLo = t; h.pcHi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi;
 if (e === BREAK) return n + j;
 throw e;

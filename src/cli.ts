@@ -11,6 +11,7 @@ import { bootLinux } from './boot.js';
 import { Console } from './console.js';
 import { RawImage, BlockBackend } from '../runtime/devices/virtio-blk.js';
 import { buildImages, imagesPresent, imageDir, ImagesError } from './images.js';
+import { runBench } from './bench.js';
 
 const ENGINES = ['jit', 'interp'];
 /** Exit status when --max-insns stops the guest. */
@@ -170,6 +171,18 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o: { installDeps?: boolean; rebuild?: boolean }) => {
       const paths = await buildImages({ installDeps: o.installDeps, force: o.rebuild, log: (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`${paths.kernel}\n${paths.initrd}\n${paths.rootfs}\n`);
+    });
+
+  program.command('bench')
+    .description('run the benchmarks under the interpreter and the JIT (and QEMU), with a table, JSON and a chart')
+    .option('--quick', 'smaller builds of the benchmarks (about 20 M instructions each)')
+    .option('--json <file>', 'write every figure as JSON')
+    .option('--chart <file>', 'write an SVG chart of interpreter, JIT and QEMU MIPS')
+    .option('--qemu', 'also run each benchmark under qemu-system-riscv64')
+    .option('--linux', 'also time the Linux boot of our images')
+    .action(async (o: { quick?: boolean; json?: string; chart?: string; qemu?: boolean; linux?: boolean }) => {
+      const r = await runBench({ ...o, log: (line) => process.stdout.write(`${line}\n`) });
+      if (r.workloads.some((w) => w.problems.length)) process.exitCode = 1;
     });
 
   try {
