@@ -22,7 +22,7 @@ import {
 /** Default tolerances for a new baseline (per workload, and for the geomean over the workloads); see the noise
  * study in docs/performance.md. */
 export const DEFAULT_TOLERANCE = 0.5;
-export const DEFAULT_SUITE_TOLERANCE = 0.2;
+export const DEFAULT_SUITE_TOLERANCE = 0.25;
 
 interface Args {
   nodeFlags?: string[];
