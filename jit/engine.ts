@@ -36,8 +36,12 @@ class PageCode {
   blocks = new Map<number, Block>();
   /** Units by entry (halfword index). */
   units: (RegionFn | undefined)[] = [];
+  /** The blocks each unit was compiled from, by entry (halfword index), to know which units a write touches. */
+  unitBlocks = new Map<number, Block[]>();
   compiles = 0;
 }
+
+const overlaps = (b: Block, lo: number, hi: number) => b.off < hi && lo < b.end;
 
 export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
 
@@ -76,12 +80,25 @@ export class JitEngine {
     this.profile.compiled[p] = undefined;
   }
 
+  /** Drop the units (and cached blocks) holding any of the written bytes; writes to data beside code cost nothing. */
   private invalidatePages(ramOff: number, length: number): void {
     for (let p = ramOff >>> 12; p <= (ramOff + length - 1) >>> 12; p++) {
-      if (this.pages[p]) {
-        this.dropPage(p);
+      const code = this.pages[p];
+      if (!code) continue;
+      const lo = Math.max(ramOff, p << 12) - (p << 12), hi = Math.min(ramOff + length, (p + 1) << 12) - (p << 12);
+      for (const [off, b] of code.blocks) if (overlaps(b, lo, hi)) code.blocks.delete(off);
+      let dropped = false;
+      for (const [i, blocks] of code.unitBlocks) {
+        if (!blocks.some((b) => overlaps(b, lo, hi))) continue;
+        code.unitBlocks.delete(i);
+        code.units[i] = undefined;
+        const compiled = this.profile.compiled[p];
+        if (compiled) compiled[i] = 0;
+        dropped = true;
+      }
+      if (dropped) {
         this.stats.invalidations++;
-        // A region may be running on this page: make it leave after the current instruction.
+        // The unit running may be one of them: make it leave after the current instruction.
         this.h.stop = true;
       }
     }
@@ -141,6 +158,7 @@ export class JitEngine {
     const src = regionSource(blocks, name);
     this.opts.verify?.(src, `page at RAM offset 0x${pageOff.toString(16)}, guest pc 0x${this.h.pc.toString(16)}`);
     code.units[entry >>> 1] = compileRegion(src);
+    code.unitBlocks.set(entry >>> 1, blocks);
     this.stats.compileMs += performance.now() - t0;
     this.stats.compiledUnits++;
     this.stats.compiledBlocks += blocks.length;
