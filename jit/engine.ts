@@ -115,7 +115,7 @@ export class JitEngine {
       const d = ops[at >>> 1] ?? this.interp.decodeAt(h, ops, pageOff, at);
       list.push(d);
       at += d.len;
-      if (d.ends || d.def.system) break;
+      if (d.flags !== 0) break; // a control transfer or system instruction ends the block
     }
     return { off, ops: list, end: at };
   }
@@ -124,7 +124,7 @@ export class JitEngine {
   private successors(b: Block): number[] {
     const last = b.ops[b.ops.length - 1], lastOff = b.end - last.len, name = last.def.name;
     const out: number[] = [];
-    if (!last.ends || last.def.format === 'B' || (name === 'jal' && last.rd !== 0) || (name === 'jalr' && last.rd !== 0)) out.push(b.end);
+    if (!last.def.ends || last.def.format === 'B' || (name === 'jal' && last.rd !== 0) || (name === 'jalr' && last.rd !== 0)) out.push(b.end);
     if (last.def.format === 'B' || name === 'jal') out.push(lastOff + last.imm);
     return out.filter((o) => o >= 0 && o < 4096);
   }

@@ -66,8 +66,8 @@ function transfer(b: Block, last: Decoded): string {
     `off = ${offExpr}; if (${stopCheck}n >= budget) { nlo = (base + off) | 0; nhi = pcHi; break; } continue;`;
   if (last.def.branchCond !== undefined && inPageBranch(last, lastOff)) return goTo(`taken ? ${lastOff + last.imm} : ${b.end}`);
   if (last.def.name === 'jal' && lastOff + last.imm >= 0 && lastOff + last.imm < 4096) return goTo(String(lastOff + last.imm));
-  if (!last.ends && b.end < 4096) return goTo(String(b.end));
-  const next = last.ends ? '' : `{ const t = (base + ${b.end}) | 0; nlo = t; nhi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi; }`;
+  if (!last.def.ends && b.end < 4096) return goTo(String(b.end));
+  const next = last.def.ends ? '' : `{ const t = (base + ${b.end}) | 0; nlo = t; nhi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi; }`;
   return `${next} if (nhi === pcHi && (nlo & -4096) === base && !(${stopCheck}n >= budget)) { off = nlo & 4095; continue; } break;`;
 }
 
@@ -85,7 +85,7 @@ export function regionSource(blocks: Block[], name: string): string {
       const conditionOnly = d === b.ops[b.ops.length - 1] && inPageBranch(d, off);
       let code = instantiate(d, off, conditionOnly);
       // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
-      if (d.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
+      if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
       // CSR instructions read and write h.x themselves.
       // They may read instret, so account for the instructions retired so far first.
       if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${WB} ${code} ${RL}`;

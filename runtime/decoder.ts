@@ -12,8 +12,6 @@ export interface Decoded {
   def: InsnDef;
   /** The definition's interpreter function. */
   fn: ExecFn;
-  /** def.ends, copied for the dispatch loop. */
-  ends: boolean;
   /** ENDS | SYSTEM bits, so the dispatch loop tests one field. */
   flags: number;
   /** x-register slots (2n); a write to x0 goes to the sink slot. */
@@ -67,7 +65,7 @@ export class Decoder {
     let fn = this.fns.get(def);
     if (!fn) { fn = this.bind(def); this.fns.set(def, fn); }
     return {
-      def, fn, ends: def.ends === true, flags: (def.ends ? ENDS : 0) | (def.system ? SYSTEM : 0), xd: rd === 0 ? X0_SINK : rd * 2, x1: rs1 * 2, x2: rs2 * 2,
+      def, fn, flags: (def.ends ? ENDS : 0) | (def.system ? SYSTEM : 0), xd: rd === 0 ? X0_SINK : rd * 2, x1: rs1 * 2, x2: rs2 * 2,
       rd, rs1, rs2, rs3: (w >>> 27) & 31, imm: immediate(def, w), rm: (w >> 12) & 7,
       len, raw: len === 4 ? raw | 0 : raw & 0xffff,
     };

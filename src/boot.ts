@@ -1,7 +1,6 @@
 // Booting Linux on the virt machine: kernel, initrd and device tree in RAM, then firmware (built-in SBI or OpenSBI).
-import { readFileSync } from 'node:fs';
 import { Machine, VIRT } from './machine.js';
-import { LoadError, isElf, parseElf } from './elf.js';
+import { LoadError, isElf, parseElf, readInputFile } from './elf.js';
 import { buildVirtDeviceTree } from './devicetree.js';
 import { parseLinuxImage, planBootLayout } from '../runtime/firmware/boot.js';
 import { SbiFirmware, uartConsole, SbiEvent } from '../runtime/firmware/sbi.js';
@@ -23,20 +22,11 @@ export interface BootOptions {
   onEvent?: (e: SbiEvent) => void;
 }
 
-function readFile(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new LoadError(err.code === 'ENOENT' ? `${what} ${path}: no such file` : `${what} ${path}: ${err.message}`);
-  }
-}
-
 /** Kernel bytes placed for loading: where it goes relative to RAM, how much RAM it occupies, entry offset. */
 interface KernelImage { bytes: Uint8Array; offset: number; size: number; entryOffset: number }
 
 function kernelImage(path: string, format: 'auto' | 'raw'): KernelImage {
-  const bytes = readFile(path, 'kernel');
+  const bytes = readInputFile(path, 'kernel');
   if (format === 'raw') return { bytes, offset: 2 * MiB, size: bytes.length, entryOffset: 0 };
   const img = parseLinuxImage(bytes);
   if (img) return { bytes, offset: img.textOffset || 2 * MiB, size: img.imageSize, entryOffset: 0 };
@@ -57,7 +47,7 @@ function kernelImage(path: string, format: 'auto' | 'raw'): KernelImage {
 /** Put kernel, initrd and device tree in RAM and start the firmware. Throws LoadError for bad input. */
 export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number } } {
   const k = kernelImage(o.kernel, o.kernelFormat ?? 'auto');
-  const initrd = o.initrd ? readFile(o.initrd, 'initrd') : undefined;
+  const initrd = o.initrd ? readInputFile(o.initrd, 'initrd') : undefined;
   const ramSize = m.opts.memBytes;
   let layout;
   try {
@@ -89,7 +79,7 @@ export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: nu
  * a2 = struct fw_dynamic_info (magic, version 2, next_addr, next_mode S, options, boot_hart).
  */
 function startOpenSbi(m: Machine, path: string, next: number, dtb: number): void {
-  const fw = readFile(path, 'firmware');
+  const fw = readInputFile(path, 'firmware');
   if (isElf(fw)) throw new LoadError(`firmware ${path}: give the raw fw_dynamic.bin, not the ELF`);
   if (fw.length > 2 * MiB) throw new LoadError(`firmware ${path}: ${fw.length} bytes does not fit below the kernel at RAM + 2 MiB`);
   m.bus.writeBytes(VIRT.ramBase, fw);

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The salus command line.
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Machine, ISAS, IsaName } from './machine.js';
-import { parseElf, LoadError } from './elf.js';
+import { parseElf, LoadError, readInputFile } from './elf.js';
 import { parseSize } from './size.js';
 import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
 import type { JitOptions } from '../jit/engine.js';
@@ -25,15 +25,6 @@ function sizeArg(v: string): number {
 function countArg(v: string): number {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a whole number`);
   return Number(v);
-}
-
-function readInput(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new LoadError(err.code === 'ENOENT' ? `${path}: no such file` : `${path}: ${err.message}`);
-  }
 }
 
 interface RunOptions {
@@ -132,7 +123,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--jit-verify', 'parse every generated function with acorn before compiling it')
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action((elf: string, o: RunOptions) => {
-      const img = parseElf(readInput(elf), elf);
+      const img = parseElf(readInputFile(elf), elf);
       const m = new Machine({ memBytes: o.mem, engine: o.engine, isa: o.isa, maxInsns: o.maxInsns, trace: o.trace, icount: o.icount, jit: jitOptions(o) });
       m.loadElf(img, elf);
       const r = m.run();

@@ -1,5 +1,18 @@
 // ELF64 RISC-V executable loader.
+import { readFileSync } from 'node:fs';
+
 export class LoadError extends Error {}
+
+/** Read an input file; a missing or unreadable file is a LoadError naming it (prefixed with what it is for). */
+export function readInputFile(path: string, what?: string): Uint8Array {
+  const name = what ? `${what} ${path}` : path;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LoadError(err.code === 'ENOENT' ? `${name}: no such file` : `${name}: ${err.message}`);
+  }
+}
 
 export interface ElfSegment { paddr: number; data: Uint8Array; memsz: number }
 export interface ElfImage { entry: bigint; segments: ElfSegment[]; symbols: Map<string, bigint> }
