@@ -104,6 +104,11 @@ export class Hart {
    * it (leaving the hart ready to resume), false to enter the guest's own M-mode handler at mtvec.
    */
   machineTrapHandler: ((cause: number, tval: bigint, interrupt: boolean) => boolean) | null = null;
+  /**
+   * Optional HS-mode software in TypeScript (the Salus hypervisor): called once a trap has entered HS-mode, in
+   * place of running code at stvec. It leaves the hart ready to resume, normally by returning to a guest with sret.
+   */
+  hypervisorTrapHandler: (() => void) | null = null;
   /** Engine hooks: satp/sfence changes and fence.i. */
   onTranslationChange: () => void = () => {};
   onFenceI: () => void = () => {};

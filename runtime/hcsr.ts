@@ -214,6 +214,7 @@ export function hCsrWrite(h: Hart, csr: number, v: bigint, raw: number): boolean
       if (!pagingMode(mode)) mode = 0;
       y.hgatp = (BigInt(mode) << 60n) | (v & (0x3fffn << 44n)) | (v & 0xffffffffffcn);
       h.flushTlb();
+      y.flushGcache();
       return true;
     }
     case C.vsstatus: {

@@ -4,11 +4,12 @@
 // stages, as QEMU does. Addresses are (lo, hi) int32 pairs: guest physical addresses can have 59 bits.
 import type { Hart } from './hart.js';
 import { Access, Cause } from './trap.js';
-import { pmpCheck, pteAt, pteKind, ptePpn, leafAllows, wantedAD, setAD, Pte } from './mmu.js';
+import { pmpCheck, pteAt, pteKind, ptePpn, leafAllows, wantedAD, setAD, Pte, mmuStats } from './mmu.js';
+import { GCACHE_SIZE } from './hstate.js';
 
 const MSTATUS_MPRV = 1 << 17, MSTATUS_SUM = 1 << 18, MSTATUS_MXR = 1 << 19;
 const HSTATUS_SPVP = 1 << 8;
-const PTE_U = 16;
+const PTE_U = 16, PTE_AD = 64 | 128;
 const TWO32 = 4294967296;
 
 const pageFault = [Cause.LoadPage, Cause.StorePage, Cause.FetchPage];
@@ -62,19 +63,24 @@ function ppnBase(pteLo: number, pteHi: number): void {
  */
 function gStage(h: Hart, gLo: number, gHi: number, perm: Access, type: Access, implicit: number,
   vaLo: number, vaHi: number, hlvx: boolean): number {
-  const hgatp = h.hyp.hgatp;
-  const mode = Number(hgatp >> 60n);
+  const mode = h.hyp.hgatpMode;
   if (mode === 0) return gHi < 0 ? -1 : gHi * TWO32 + (gLo >>> 0);
+  const levels = mode - 5; // Sv39x4 = 8, Sv48x4 = 9, Sv57x4 = 10
+  const y = h.hyp;
+  const gPage = gHi * TWO32 + ((gLo >>> 12) * 4096);
+  const slot = (gLo >>> 12) & (GCACHE_SIZE - 1);
+  const mxr = implicit === 0 && (h.mstatus & MSTATUS_MXR) !== 0;
+  if (y.gcachePage[slot] === gPage && leafAllows(y.gcacheFlags[slot], perm, mxr, hlvx)) return y.gcacheBase[slot] + (gLo & 0xfff);
   const fault = () => {
     const t = h.raise(guestPageFault[type], big(vaLo, vaHi));
     h.trapGpa = big(gLo, gHi);
     h.trapTinst = implicit;
     return t;
   };
-  const levels = mode - 5; // Sv39x4 = 8, Sv48x4 = 9, Sv57x4 = 10
   // The guest physical address has 2 bits more than the virtual address of the same scheme, all higher bits 0.
   if ((gHi >>> (9 * levels - 18)) !== 0) throw fault();
-  let table = Number((hgatp & 0xfffffffffffn) & ~3n) * 4096; // 16 KiB root: PPN[1:0] read as zero
+  mmuStats.walks++;
+  let table = Number((y.hgatp & 0xfffffffffffn) & ~3n) * 4096; // 16 KiB root: PPN[1:0] read as zero
   const accessFault = () => h.raise(accessFaultCause[type], big(vaLo, vaHi));
   for (let i = levels - 1; i >= 0; i--) {
     const pteAddr = table + field(gLo, gHi, 12 + 9 * i, i === levels - 1 ? 0x7ff : 511) * 8;
@@ -88,14 +94,20 @@ function gStage(h: Hart, gLo: number, gHi: number, perm: Access, type: Access, i
       continue;
     }
     // G-stage leaves are checked as user pages; MXR applies to the guest's own accesses, not to its page walks.
-    if (!(pteLo & PTE_U) || !leafAllows(pteLo, perm, implicit === 0 && (h.mstatus & MSTATUS_MXR) !== 0, hlvx)) throw fault();
+    if (!(pteLo & PTE_U) || !leafAllows(pteLo, perm, mxr, hlvx)) throw fault();
     if (ppn % 2 ** (9 * i) !== 0) throw fault();
     const want = wantedAD(perm);
     if ((pteLo & want) !== want) {
       if (!pmpCheck(h, pteAddr, 8, Access.Write, 1)) throw accessFault();
       setAD(h, off, pteLo, want);
     }
-    return ppn * 4096 + pageOffset(gLo, gHi, 12 + 9 * i);
+    const spa = ppn * 4096 + pageOffset(gLo, gHi, 12 + 9 * i);
+    if ((pteLo & PTE_AD) === PTE_AD) {
+      y.gcachePage[slot] = gPage;
+      y.gcacheBase[slot] = spa - (gLo & 0xfff);
+      y.gcacheFlags[slot] = pteLo;
+    }
+    return spa;
   }
   throw fault();
 }
@@ -111,6 +123,7 @@ export function translateGuest(h: Hart, lo: number, hi: number, size: number, ty
   const mode = Number(vsatp >> 60n);
   let gLo = lo, gHi = hi;
   if (mode !== 0) {
+    mmuStats.walks++;
     const fault = () => h.raise(pageFault[type], big(lo, hi));
     const vsAccessFault = () => h.raise(accessFaultCause[type], big(lo, hi));
     const levels = mode - 5; // Sv39 = 8, Sv48 = 9, Sv57 = 10

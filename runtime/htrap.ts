@@ -123,6 +123,7 @@ export function hTakeTrap(h: Hart, cause: number, tval: bigint, interrupt: boole
   const base = tvec & ~3n;
   h.pc = interrupt && (tvec & 1n) ? base + 4n * BigInt(vector) : base;
   h.flushTlb();
+  if (toHS && !toVS && h.hypervisorTrapHandler) h.hypervisorTrapHandler();
 }
 
 function highest(bits: number): number {

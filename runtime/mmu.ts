@@ -140,6 +140,7 @@ function pmpRange(h: Hart, i: number): [number, number] {
 
 /** Recompute the cached PMP ranges; call after any write to pmpcfg or pmpaddr. */
 export function updatePmp(h: Hart): void {
+  h.hyp.flushGcache();
   h.pmpLocked = false;
   h.pmpActive = 0;
   for (let i = 0; i < 16; i++) {

@@ -1,13 +1,16 @@
 // Booting Linux on the virt machine: kernel, initrd and device tree in RAM, then firmware (built-in SBI or OpenSBI).
 import { Machine, VIRT } from './machine.js';
 import { LoadError, isElf, parseElf, readInputFile } from './elf.js';
-import { buildVirtDeviceTree } from './devicetree.js';
+import { virtTree } from './devicetree.js';
 import { parseLinuxImage, planBootLayout } from '../runtime/firmware/boot.js';
 import { SbiFirmware, uartConsole, SbiEvent } from '../runtime/firmware/sbi.js';
+import { Salus, SALUS_RESERVED } from '../salus/hypervisor.js';
 
 export const OPENSBI_DEFAULT = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
 /** What the device tree advertises; the H extension is added by the hypervisor work. */
 export const ISA_STRING = 'rv64imafdc_zicsr_zifencei_zihintpause_sstc';
+/** The machine's own ISA with the hypervisor extension, as Salus sees it (it gives its host ISA_STRING). */
+export const ISA_STRING_H = 'rv64imafdch_zicsr_zifencei_zihintpause_sstc';
 const MiB = 1 << 20;
 
 export interface BootOptions {
@@ -20,7 +23,14 @@ export interface BootOptions {
   kernelFormat?: 'auto' | 'raw';
   /** Called when the guest asks to shut down or reset, or the firmware gives up. */
   onEvent?: (e: SbiEvent) => void;
+  /** 'salus': the firmware starts the Salus hypervisor in HS-mode, which runs the kernel as its host in VS-mode. */
+  mode?: BootMode;
+  /** Called when Salus has to stop (it cannot boot the host, or an internal error). */
+  onSalusFatal?: (message: string) => void;
 }
+
+export const BOOT_MODES = ['salus', 'bare'] as const;
+export type BootMode = (typeof BOOT_MODES)[number];
 
 /** Kernel bytes placed for loading: where it goes relative to RAM, how much RAM it occupies, entry offset. */
 interface KernelImage { bytes: Uint8Array; offset: number; size: number; entryOffset: number }
@@ -45,33 +55,49 @@ function kernelImage(path: string, format: 'auto' | 'raw'): KernelImage {
 }
 
 /** Put kernel, initrd and device tree in RAM and start the firmware. Throws LoadError for bad input. */
-export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number } } {
+export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number }; salus?: Salus } {
+  const salusMode = o.mode === 'salus';
+  if (salusMode && !m.hart.hext) throw new LoadError('--mode salus needs the hypervisor extension (--isa rv64gch)');
+  if (salusMode && o.bios !== 'builtin') throw new LoadError('--mode salus runs on the built-in firmware (--bios builtin)');
   const k = kernelImage(o.kernel, o.kernelFormat ?? 'auto');
   const initrd = o.initrd ? readInputFile(o.initrd, 'initrd') : undefined;
   const ramSize = m.opts.memBytes;
+  // Under Salus the host gets RAM below Salus's own memory at the top.
+  const hostRam = salusMode ? ramSize - SALUS_RESERVED : ramSize;
   let layout;
   try {
-    layout = planBootLayout({ ramBase: VIRT.ramBase, ramSize, kernelOffset: k.offset, kernelSize: k.size, initrdSize: initrd?.length });
+    if (hostRam < 16 << 20) throw new RangeError('RAM is too small for Salus and a host');
+    layout = planBootLayout({ ramBase: VIRT.ramBase, ramSize: hostRam, kernelOffset: k.offset, kernelSize: k.size, initrdSize: initrd?.length });
   } catch (e) {
     throw new LoadError(`${(e as Error).message} (--mem ${ramSize / MiB}M)`);
   }
   m.bus.writeBytes(layout.kernel, k.bytes);
   if (initrd && layout.initrd) m.bus.writeBytes(layout.initrd.start, initrd);
-  const dtb = buildVirtDeviceTree({
-    memBase: VIRT.ramBase, memSize: ramSize, harts: 1, isa: ISA_STRING, mmuType: 'riscv,sv57',
+  const entry = layout.kernel + k.entryOffset;
+  const tree = virtTree({
+    memBase: VIRT.ramBase, memSize: ramSize, harts: 1, isa: salusMode ? ISA_STRING_H : ISA_STRING, mmuType: 'riscv,sv57',
     bootargs: o.append, initrd: layout.initrd, stdoutPath: '/soc/serial@10000000',
     virtio: VIRT.virtioSlots, hasTestFinisher: true,
   });
-  m.bus.writeBytes(layout.dtb, dtb);
-  const entry = layout.kernel + k.entryOffset;
+  // Salus learns where the loader put the host kernel from /chosen, and finds its boot tree at its memory's start.
+  if (salusMode) tree.fdt.root.child('chosen')!.u64('salus,kernel', layout.kernel, layout.kernel + k.size, entry);
+  const dtb = tree.fdt.build();
+  const dtbAddr = salusMode ? VIRT.ramBase + ramSize - SALUS_RESERVED : layout.dtb;
+  m.bus.writeBytes(dtbAddr, dtb);
   const onEvent = o.onEvent ?? (() => {});
-  if (o.bios === 'builtin') {
-    const fw = new SbiFirmware([m.hart], { console: uartConsole(m.bus, VIRT.uart), onEvent });
-    fw.boot(BigInt(entry), BigInt(layout.dtb));
-  } else {
+  if (o.bios !== 'builtin') {
     startOpenSbi(m, o.bios === 'opensbi' ? OPENSBI_DEFAULT : o.bios, entry, layout.dtb);
+    return { kernel: layout.kernel, dtb: layout.dtb, initrd: layout.initrd };
   }
-  return { kernel: layout.kernel, dtb: layout.dtb, initrd: layout.initrd };
+  const fw = new SbiFirmware([m.hart], { console: uartConsole(m.bus, VIRT.uart), onEvent });
+  if (!salusMode) {
+    fw.boot(BigInt(entry), BigInt(dtbAddr));
+    return { kernel: layout.kernel, dtb: dtbAddr, initrd: layout.initrd };
+  }
+  fw.boot(BigInt(dtbAddr), BigInt(dtbAddr));
+  const salus = new Salus(m.hart, { onFatal: o.onSalusFatal ?? ((msg) => { throw new Error(msg); }) });
+  salus.start();
+  return { kernel: layout.kernel, dtb: dtbAddr, initrd: layout.initrd, salus };
 }
 
 /**

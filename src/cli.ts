@@ -7,7 +7,7 @@ import { parseElf, LoadError, readInputFile } from './elf.js';
 import { parseSize } from './size.js';
 import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
 import type { JitOptions } from '../jit/engine.js';
-import { bootLinux } from './boot.js';
+import { bootLinux, BOOT_MODES, BootMode } from './boot.js';
 import { Console } from './console.js';
 import { RawImage, BlockBackend } from '../runtime/devices/virtio-blk.js';
 import { buildImages, imagesPresent, imageDir, ImagesError } from './images.js';
@@ -42,7 +42,7 @@ function jitOptions(o: RunOptions): Partial<JitOptions> {
 }
 
 interface BootCliOptions extends RunOptions {
-  kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode: 'bare';
+  kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode: BootMode;
   kernelFormat: 'auto' | 'raw';
 }
 
@@ -79,13 +79,14 @@ async function boot(o: BootCliOptions): Promise<number> {
     },
   });
   let fatal = '';
-  bootLinux(m, {
-    kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat,
+  const booted = bootLinux(m, {
+    kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat, mode: o.mode,
     onEvent: (e) => {
       if (e.kind === 'shutdown') m.finish(0);
       else if (e.kind === 'reboot') { fatal = 'the guest asked for a reboot; Salus stops instead'; m.finish(panicked ? 1 : 0); }
       else if (e.kind === 'fatal') { fatal = `firmware: ${e.message}`; m.finish(1); }
     },
+    onSalusFatal: (message) => { fatal = message.replace(/^salus: /, 'hypervisor: '); m.finish(1); },
   });
   const con = new Console(m);
   con.start();
@@ -95,7 +96,7 @@ async function boot(o: BootCliOptions): Promise<number> {
   } finally {
     con.stop();
   }
-  if (o.stats) process.stderr.write(`${m.statsReport()}\n`);
+  if (o.stats) process.stderr.write(`${m.statsReport()}\n${booted.salus ? `${booted.salus.statsReport()}\n` : ''}`);
   if (fatal) process.stderr.write(`salus: ${fatal}\n`);
   if (r.kind === 'limit') { process.stderr.write(`salus: stopped after ${r.executed} instructions (--max-insns)\n`); return EXIT_LIMIT; }
   if (r.kind === 'stuck') { process.stderr.write(`salus: ${r.reason}\n`); return EXIT_STUCK; }
@@ -143,7 +144,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--disk <file>', 'raw disk image on virtio-blk (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--snapshot', 'discard disk writes (keep them in memory)')
     .option('--bios <fw>', "M-mode firmware: 'builtin' (SBI in TypeScript), 'opensbi', or a path to fw_dynamic.bin", 'builtin')
-    .addOption(new Option('--mode <mode>', "'bare': Linux in S-mode directly on the firmware").choices(['bare']).default('bare'))
+    .addOption(new Option('--mode <mode>', "'salus': Linux as the host VM of the Salus hypervisor; 'bare': Linux in S-mode on the firmware")
+      .choices(BOOT_MODES).default('bare'))
     // The JIT only pays off for long-running loops; on a Linux boot it is slower than interpreting (docs/jit.md).
     .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
     .addOption(new Option('--isa <isa>', 'instruction set: rv64gch has the hypervisor extension').choices(ISAS).default('rv64gch'))

@@ -47,8 +47,9 @@ export function hfence(h: Hart, gvma: number, raw: number): void {
   if (!h.hext) illegal(h, raw);
   if (h.virt) throw h.raise(Cause.VirtualInstruction, BigInt(raw >>> 0));
   if (h.priv === 0 || (gvma && h.priv === 1 && (h.mstatus & MSTATUS_TVM))) illegal(h, raw);
-  // The TLB caches whole two-stage translations; drop them all.
+  // The TLB caches whole two-stage translations; drop them all, and the G-stage cache with them.
   h.flushTlb();
+  h.hyp.flushGcache();
   h.onTranslationChange();
 }
 
