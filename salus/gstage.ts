@@ -52,10 +52,7 @@ const index = (gpa: number, level: number) =>
 const pteOf = (pa: number, flags: number) => (BigInt(Math.floor(pa / PAGE)) << 10n) | BigInt(flags);
 const paOf = (pte: bigint) => Number((pte >> 10n) & 0xfffffffffffn) * PAGE;
 
-/**
- * One VM's G-stage tables. Table pages come from `allocTable` (a zeroed 4 KiB page or null when none are left)
- * and go back through `freeTable` when a split or unmap empties them is not tracked: tables stay until destroy.
- */
+/** One VM's G-stage tables. Table pages come from `allocTable` (a zeroed 4 KiB page, or null when none are left). */
 export class GStage {
   /** Every table page in use besides the root, for teardown and for isolation checks. */
   readonly tables: number[] = [];
@@ -124,6 +121,14 @@ export class GStage {
       table = paOf(pte);
     }
     return null;
+  }
+
+  /** Whether the last-level table for the 2 MiB range holding gpa exists (mapping 4 KiB pages there needs no new table). */
+  hasTableFor(gpa: number): boolean {
+    const l1 = this.slot(gpa, 1, false);
+    if (l1 === null) return false;
+    const pte = this.mem.read64(l1);
+    return (pte & 1n) === 1n && (pte & 0xen) === 0n;
   }
 
   /** Make the 4 KiB page at gpa its own leaf (splitting a larger one) and return it; null if unmapped or no tables. */

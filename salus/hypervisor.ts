@@ -315,7 +315,7 @@ export class Salus {
    * The host sees the PLIC's supervisor interrupt as its VS external interrupt. While it is injected, Salus masks
    * its own SEIE (the line stays high until the host claims); every claim or complete it emulates re-syncs both.
    */
-  private syncExternalInterrupt(): void {
+  syncExternalInterrupt(): void {
     const pending = (this.csr(CSR.sip) & SIE_SEIE) !== 0n;
     const hvip = this.csr(CSR.hvip);
     this.setCsr(CSR.hvip, pending ? hvip | HVIP_VSEIP : hvip & ~HVIP_VSEIP);

@@ -5,6 +5,9 @@ import { virtTree } from './devicetree.js';
 import { parseLinuxImage, planBootLayout } from '../runtime/firmware/boot.js';
 import { SbiFirmware, uartConsole, SbiEvent } from '../runtime/firmware/sbi.js';
 import { Salus, SALUS_RESERVED } from '../salus/hypervisor.js';
+import { Tsm } from '../salus/tsm.js';
+import { AttestationKey } from '../salus/attestation.js';
+import { createHash } from 'node:crypto';
 
 export const OPENSBI_DEFAULT = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin';
 /** What the device tree advertises; the H extension is added by the hypervisor work. */
@@ -30,6 +33,11 @@ export interface BootOptions {
 }
 
 export const BOOT_MODES = ['salus', 'bare'] as const;
+/**
+ * The TSM's attestation key seed. A platform would derive it from its root of trust (DICE CDI); ours is a fixed,
+ * public value so that evidence is reproducible. It proves nothing to a real verifier.
+ */
+const TSM_SEED = createHash('sha256').update('Salus TSM demo attestation key').digest();
 export type BootMode = (typeof BOOT_MODES)[number];
 
 /** Kernel bytes placed for loading: where it goes relative to RAM, how much RAM it occupies, entry offset. */
@@ -55,7 +63,7 @@ function kernelImage(path: string, format: 'auto' | 'raw'): KernelImage {
 }
 
 /** Put kernel, initrd and device tree in RAM and start the firmware. Throws LoadError for bad input. */
-export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number }; salus?: Salus } {
+export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: number; initrd?: { start: number; end: number }; salus?: Salus; tsm?: Tsm } {
   const salusMode = o.mode === 'salus';
   if (salusMode && !m.hart.hext) throw new LoadError('--mode salus needs the hypervisor extension (--isa rv64gch)');
   if (salusMode && o.bios !== 'builtin') throw new LoadError('--mode salus runs on the built-in firmware (--bios builtin)');
@@ -96,8 +104,9 @@ export function bootLinux(m: Machine, o: BootOptions): { kernel: number; dtb: nu
   }
   fw.boot(BigInt(dtbAddr), BigInt(dtbAddr));
   const salus = new Salus(m.hart, { onFatal: o.onSalusFatal ?? ((msg) => { throw new Error(msg); }) });
+  const tsm = new Tsm(salus, AttestationKey.fromSeed(TSM_SEED));
   salus.start();
-  return { kernel: layout.kernel, dtb: dtbAddr, initrd: layout.initrd, salus };
+  return { kernel: layout.kernel, dtb: dtbAddr, initrd: layout.initrd, salus, tsm };
 }
 
 /**

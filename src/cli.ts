@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The salus command line.
 import { writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Machine, ISAS, IsaName } from './machine.js';
 import { parseElf, LoadError, readInputFile } from './elf.js';
@@ -14,6 +15,8 @@ import { buildImages, imagesPresent, imageDir, ImagesError } from './images.js';
 import { runBench } from './bench.js';
 
 const ENGINES = ['jit', 'interp'];
+/** The committed tellus build (it embeds guestvm). */
+const TELLUS_ELF = fileURLToPath(new URL('../../workloads/tellus/bin/tellus.elf', import.meta.url));
 /** Exit status when --max-insns stops the guest. */
 export const EXIT_LIMIT = 124;
 /** Exit status when the guest can make no progress. */
@@ -82,7 +85,7 @@ async function boot(o: BootCliOptions): Promise<number> {
   const booted = bootLinux(m, {
     kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat, mode: o.mode,
     onEvent: (e) => {
-      if (e.kind === 'shutdown') m.finish(0);
+      if (e.kind === 'shutdown') m.finish(e.reason === 0 ? 0 : 1); // reason 1: system failure
       else if (e.kind === 'reboot') { fatal = 'the guest asked for a reboot; Salus stops instead'; m.finish(panicked ? 1 : 0); }
       else if (e.kind === 'fatal') { fatal = `firmware: ${e.message}`; m.finish(1); }
     },
@@ -156,6 +159,20 @@ export async function main(argv: string[]): Promise<void> {
     .option('--jit-verify', 'parse every generated function with acorn before compiling it')
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action(async (o: BootCliOptions) => { process.exitCode = await boot(o); });
+
+  program.command('tellus')
+    .description('the CoVE demo: tellus, a host driver in VS-mode, runs guestvm as a confidential VM under Salus; ' +
+      'exits non-zero if any check fails')
+    .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
+    .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
+    .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
+    .option('--stats', 'print instruction count, time, MIPS, JIT figures and Salus exits to stderr at the end')
+    .action(async (o: RunOptions) => {
+      process.exitCode = await boot({
+        ...o, kernel: TELLUS_ELF, append: '', mode: 'salus', bios: 'builtin', mem: 128 << 20, disk: [],
+        kernelFormat: 'auto', isa: 'rv64gch',
+      });
+    });
 
   program.command('images')
     .description('build (if needed) and verify the Linux guest images from Debian sources')
