@@ -45,7 +45,7 @@ function jitOptions(o: RunOptions): Partial<JitOptions> {
 }
 
 interface BootCliOptions extends RunOptions {
-  kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode: BootMode;
+  kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode?: BootMode;
   kernelFormat: 'auto' | 'raw';
 }
 
@@ -83,7 +83,8 @@ async function boot(o: BootCliOptions): Promise<number> {
   });
   let fatal = '';
   const booted = bootLinux(m, {
-    kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat, mode: o.mode,
+    kernel, initrd, append, bios: o.bios, kernelFormat: o.kernelFormat,
+    mode: o.mode ?? (o.bios === 'builtin' && o.isa === 'rv64gch' ? 'salus' : 'bare'),
     onEvent: (e) => {
       if (e.kind === 'shutdown') m.finish(e.reason === 0 ? 0 : 1); // reason 1: system failure
       else if (e.kind === 'reboot') { fatal = 'the guest asked for a reboot; Salus stops instead'; m.finish(panicked ? 1 : 0); }
@@ -147,8 +148,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--disk <file>', 'raw disk image on virtio-blk (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--snapshot', 'discard disk writes (keep them in memory)')
     .option('--bios <fw>', "M-mode firmware: 'builtin' (SBI in TypeScript), 'opensbi', or a path to fw_dynamic.bin", 'builtin')
-    .addOption(new Option('--mode <mode>', "'salus': Linux as the host VM of the Salus hypervisor; 'bare': Linux in S-mode on the firmware")
-      .choices(BOOT_MODES).default('bare'))
+    .addOption(new Option('--mode <mode>', "'salus': Linux as the host VM of the Salus hypervisor (default with the " +
+      "built-in firmware and the H extension); 'bare': Linux in S-mode on the firmware").choices(BOOT_MODES))
     // The JIT only pays off for long-running loops; on a Linux boot it is slower than interpreting (docs/jit.md).
     .addOption(new Option('--engine <engine>', 'execution engine').choices(ENGINES).default('interp'))
     .addOption(new Option('--isa <isa>', 'instruction set: rv64gch has the hypervisor extension').choices(ISAS).default('rv64gch'))
