@@ -96,12 +96,13 @@ export class Tsm implements SbiExtension {
   private get mem() { return this.salus.mem; }
 
   call(eid: number, fid: number, a: bigint[]): SbiResult {
-    this.calls.set(`${eid.toString(16)}:${fid}`, (this.calls.get(`${eid.toString(16)}:${fid}`) ?? 0) + 1);
+    this.count(eid, fid & 0xffff);
     if (eid === EID.SUPD) return fid === 0 ? sbiOk(0b11) : sbiErr(E.NOT_SUPPORTED);
     if (eid === EID.NACL) return this.nacl(fid, a);
-    // SDID (a6[31:26]) and reserved bits must be zero: we are the only TSM.
-    if (fid > 0xffff) return sbiErr(E.NOT_SUPPORTED);
-    switch (fid) {
+    // a6[31:26] names the supervisor domain: 0 (the host's view) or 1 (this TSM, as SUPD reports); a6[25:16] are
+    // reserved.
+    if (fid > 0xffffffff || ((fid >>> 16) & 0x3ff) !== 0 || fid >>> 26 > 1) return sbiErr(E.NOT_SUPPORTED);
+    switch (fid & 0xffff) {
       case 0: return this.tsmInfo(a[0], a[1]);
       case 1: return this.convert(a[0], a[1]);
       case 2: return this.reclaim(a[0], a[1]);
@@ -124,6 +125,11 @@ export class Tsm implements SbiExtension {
       case 19: return this.withTvm(a[0], (t) => this.remove(t, a[1], a[2]));
       default: return sbiErr(E.NOT_SUPPORTED);
     }
+  }
+
+  private count(eid: number, fid: number): void {
+    const key = `${eid.toString(16)}:${fid}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
   }
 
   private withTvm(id: bigint, f: (t: Tvm) => SbiResult): SbiResult {
@@ -664,7 +670,7 @@ export class Tsm implements SbiExtension {
     const eid = Number(h.getX(17) & 0xffffffffn), fid = Number(h.getX(16) & 0xffffffffn);
     const a = [10, 11, 12, 13, 14, 15].map((r) => h.getX(r));
     const gprs = new Map([10, 11, 12, 13, 14, 15, 16, 17].map((r) => [r, h.getX(r)] as [number, bigint]));
-    this.calls.set(`${eid.toString(16)}:${fid}`, (this.calls.get(`${eid.toString(16)}:${fid}`) ?? 0) + 1);
+    this.count(eid, fid);
     const answer = (r: [number, bigint]) => {
       h.setX(10, BigInt.asUintN(64, BigInt(r[0])));
       h.setX(11, r[1]);

@@ -9,6 +9,7 @@ import { parseSize } from './size.js';
 import { verifySource, dumpUnit, writeUnit, JitVerifyError } from '../jit/dump.js';
 import type { JitOptions } from '../jit/engine.js';
 import { bootLinux, BOOT_MODES, BootMode } from './boot.js';
+import { EID } from '../salus/tsm.js';
 import { Console } from './console.js';
 import { RawImage, BlockBackend } from '../runtime/devices/virtio-blk.js';
 import { buildImages, imagesPresent, imageDir, ImagesError } from './images.js';
@@ -47,6 +48,18 @@ function jitOptions(o: RunOptions): Partial<JitOptions> {
 interface BootCliOptions extends RunOptions {
   kernel?: string; initrd?: string; append?: string; disk: string[]; snapshot?: boolean; bios: string; mode?: BootMode;
   kernelFormat: 'auto' | 'raw';
+  /** Print which COVH and COVG functions the TSM served (salus tellus). */
+  coveSummary?: boolean;
+}
+
+/** The TSM's own count of the COVH and COVG functions it was called with, by FID. */
+function coveSummary(calls: Map<string, number>): string {
+  const line = (name: string, eid: number, n: number) => {
+    const fids = Array.from({ length: n }, (_, f) => f).filter((f) => calls.has(`${eid.toString(16)}:${f}`));
+    const missing = Array.from({ length: n }, (_, f) => f).filter((f) => !fids.includes(f));
+    return `salus: ${name} functions called: ${fids.length} of ${n}${missing.length ? ` (never: ${missing.join(' ')})` : ' (all)'}\n`;
+  };
+  return line('COVH', EID.COVH, 20) + line('COVG', EID.COVG, 11);
 }
 
 /** Guest lines that mean the kernel gave up; the run then exits non-zero. */
@@ -101,6 +114,7 @@ async function boot(o: BootCliOptions): Promise<number> {
     con.stop();
   }
   if (o.stats) process.stderr.write(`${m.statsReport()}\n${booted.salus ? `${booted.salus.statsReport()}\n` : ''}`);
+  if (o.coveSummary && booted.tsm) process.stdout.write(coveSummary(booted.tsm.calls));
   if (fatal) process.stderr.write(`salus: ${fatal}\n`);
   if (r.kind === 'limit') { process.stderr.write(`salus: stopped after ${r.executed} instructions (--max-insns)\n`); return EXIT_LIMIT; }
   if (r.kind === 'stuck') { process.stderr.write(`salus: ${r.reason}\n`); return EXIT_STUCK; }
@@ -171,7 +185,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o: RunOptions) => {
       process.exitCode = await boot({
         ...o, kernel: TELLUS_ELF, append: '', mode: 'salus', bios: 'builtin', mem: 128 << 20, disk: [],
-        kernelFormat: 'auto', isa: 'rv64gch',
+        kernelFormat: 'auto', isa: 'rv64gch', coveSummary: true,
       });
     });
 
