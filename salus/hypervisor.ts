@@ -266,6 +266,11 @@ export class Salus {
   /** Deliver an exception to the guest's own (VS-mode) trap handler, as if it had been delegated. */
   inject(cause: number, tval: bigint): void {
     const s = this.csr(CSR.sstatus), vs = this.csr(CSR.vsstatus);
+    if (this.csr(CSR.sepc) === (this.csr(CSR.vstvec) & ~3n)) {
+      // The trap handler itself faults: it would loop here forever (the TSM ends a TVM vCPU before this).
+      this.fail(`the host faults in its own trap handler at 0x${this.csr(CSR.sepc).toString(16)} (cause ${cause}, tval 0x${tval.toString(16)})`);
+      return;
+    }
     this.setCsr(CSR.vsepc, this.csr(CSR.sepc));
     this.setCsr(CSR.vscause, BigInt(cause));
     this.setCsr(CSR.vstval, tval);

@@ -227,7 +227,7 @@ export class Tsm implements SbiExtension {
 
   private createTvm(addr: bigint, len: bigint): SbiResult {
     const a = this.hostBuffer(addr, 16);
-    if (a < 0 || !aligned(addr, 8)) return sbiErr(E.INVALID_ADDRESS);
+    if (a < 0) return sbiErr(E.INVALID_ADDRESS);
     if (len < 16n) return sbiErr(E.INVALID_PARAM);
     const pgdir = this.mem.read64(a), state = this.mem.read64(a + 8);
     const root = aligned(pgdir, ROOT_BYTES) ? this.pagesIn(pgdir, BigInt(ROOT_BYTES / PAGE), Page.Converted) : null;
@@ -324,16 +324,20 @@ export class Tsm implements SbiExtension {
   }
 
   /**
-   * Checks shared by the page-adding calls: 4 KiB page type, converted destination pages (or, for shared pages,
-   * host pages), and unmapped GPAs inside a region of the wanted kind. Returns the page indices and first GPA.
+   * Checks shared by the page-adding calls: the page type (4 KiB, 2 MiB or 1 GiB; base and gpa aligned to it),
+   * converted destination pages (or, for shared pages, host pages), and unmapped GPAs inside a region of the
+   * wanted kind. Returns the 4 KiB page indices and the first GPA; larger pages are mapped as 4 KiB leaves.
    */
   private placement(t: Tvm, base: bigint, type: bigint, n: bigint, gpa: bigint, kind: RegionKind, from: Page):
     { idx: number[]; gpa: number } | number {
-    if (type !== 0n) return E.INVALID_PARAM; // only 4 KiB pages (docs/salus.md)
-    if (n <= 0n || n > BigInt(this.pages.count)) return E.INVALID_PARAM;
-    const idx = this.pagesIn(base, n, from);
+    if (type < 0n || type > 2n) return E.INVALID_PARAM;
+    const per = 512n ** type, size = BigInt(PAGE) * per;
+    if (n <= 0n || n * per > BigInt(this.pages.count)) return E.INVALID_PARAM;
+    if (!aligned(base, Number(size))) return E.INVALID_ADDRESS;
+    const idx = this.pagesIn(base, n * per, from);
     if (!idx || (from === Page.Host && idx.some((i) => this.isShmem(i)))) return E.INVALID_ADDRESS;
-    const g = this.gpaRange(gpa, n * BigInt(PAGE));
+    if (!aligned(gpa, Number(size))) return E.INVALID_ADDRESS;
+    const g = this.gpaRange(gpa, n * size);
     if (typeof g === 'number') return E.INVALID_ADDRESS;
     const region = this.regionAt(t, g.gpa, g.len);
     if (!region || region.kind !== kind) return E.INVALID_ADDRESS;
@@ -362,7 +366,7 @@ export class Tsm implements SbiExtension {
     if (t.runnable) return sbiErr(E.INVALID_PARAM);
     const p = this.placement(t, dst, type, n, gpa, 'confidential', Page.Converted);
     if (typeof p === 'number') return sbiErr(p);
-    const s = this.hostBuffer(src, Number(n) * PAGE);
+    const s = this.hostBuffer(src, p.idx.length * PAGE);
     if (s < 0 || !aligned(src, PAGE)) return sbiErr(E.INVALID_ADDRESS);
     p.idx.forEach((i, k) => {
       const bytes = this.mem.read(s + k * PAGE, PAGE);
@@ -475,7 +479,7 @@ export class Tsm implements SbiExtension {
   private nacl(fid: number, a: bigint[]): SbiResult {
     if (fid === 0) return sbiOk(0); // CoVE needs none of the nested-acceleration features
     if (fid !== 1) return sbiErr(E.NOT_SUPPORTED);
-    if (a[0] === ALL_ONES && a[1] === ALL_ONES) { this.shmem = -1; return sbiOk(); }
+    if (a[0] === ALL_ONES) { this.shmem = -1; return sbiOk(); }
     if (a[2] !== 0n || !aligned(a[0], PAGE)) return sbiErr(E.INVALID_PARAM);
     const p = a[1] === 0n ? this.hostBuffer(a[0], SHMEM_BYTES) : -1;
     if (p < 0) return sbiErr(E.INVALID_ADDRESS);
@@ -595,11 +599,18 @@ export class Tsm implements SbiExtension {
       case Cause.VirtualInstruction: {
         const insn = s.csr(CSR.stval) & 0xffffffffn;
         if (insn === BigInt(WFI)) { this.exit(tvm, vcpu, sepc + 4n, BigInt(code), insn, insn, {}); return; }
-        s.inject(Cause.IllegalInstruction, insn);
+        this.injectOrEnd(tvm, vcpu, sepc, Cause.IllegalInstruction, insn);
         return;
       }
-      default: s.inject(code, s.csr(CSR.stval));
+      default: this.injectOrEnd(tvm, vcpu, sepc, code, s.csr(CSR.stval));
     }
+  }
+
+  /** Deliver a fault to the TVM, unless its trap handler is what faulted: then the vCPU cannot go on. */
+  private injectOrEnd(t: Tvm, v: Vcpu, sepc: bigint, cause: number, tval: bigint): void {
+    const s = this.salus;
+    if (sepc === (s.csr(CSR.vstvec) & ~3n)) this.exit(t, v, sepc, BigInt(cause), tval, 0n, { dead: true });
+    else s.inject(cause, tval);
   }
 
   /**
@@ -660,7 +671,7 @@ export class Tsm implements SbiExtension {
       }
     }
     // Outside every region (or an access the host cannot emulate): the guest gets an access fault.
-    s.inject(code === 20 ? Cause.FetchAccess : code === 21 ? Cause.LoadAccess : Cause.StoreAccess, s.csr(CSR.stval));
+    this.injectOrEnd(t, v, sepc, code === 20 ? Cause.FetchAccess : code === 21 ? Cause.LoadAccess : Cause.StoreAccess, s.csr(CSR.stval));
   }
 
   // ---- COVG and other guest ecalls ----
