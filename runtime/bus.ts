@@ -15,6 +15,11 @@ export class Bus {
   readonly ram32: Int32Array;
   readonly ramView: DataView;
   private devices: Device[] = [];
+  /**
+   * DMA protection, as an IOPMP or IOMMU gives it: when set, devices may read or write a RAM range only if it
+   * returns true. Privileged software (Salus) programs it; devices report a denied transfer as an I/O error.
+   */
+  dmaAllowed: ((pa: number, length: number) => boolean) | null = null;
   /** Called with the RAM offset of every write not made by a hart store fast path (DMA, slow-path stores). */
   onRamWrite: ((offset: number, length: number) => void) | null = null;
 

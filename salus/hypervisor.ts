@@ -22,6 +22,7 @@ export const SALUS_RESERVED = 8 * MiB;
 export const SALUS_FDT_MAX = 64 * 1024;
 
 const ALL_ONES = 0xffffffffffffffffn;
+const DBCN_CHUNK = 1n << 16n;
 const INTERRUPT = 1n << 63n;
 const SSTATUS_SIE = 1n << 1n, SSTATUS_SPIE = 1n << 5n, SSTATUS_SPP = 1n << 8n, SSTATUS_FS_DIRTY = 3n << 13n;
 const HSTATUS_SPV = 1n << 7n, HSTATUS_VTW = 1n << 21n;
@@ -29,6 +30,8 @@ const HVIP_VSSIP = 1n << 2n, HVIP_VSEIP = 1n << 10n;
 const SIE_SEIE = 1n << 9n;
 const ENVCFG_STCE = 1n << 63n;
 const WFI = 0x10500073;
+/** PLIC layout: interrupt enables per context (0x80 bytes each) from 0x2000, per-context registers from 0x200000. */
+const PLIC_ENABLES = 0x2000, PLIC_CONTEXTS = 0x200000;
 /** Exceptions the host handles itself: misaligned, access faults, illegal instruction, breakpoint, U ecall, page faults. */
 const HEDELEG = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) |
   (1 << 12) | (1 << 13) | (1 << 15);
@@ -75,6 +78,8 @@ export class Salus {
   private hostFdt = 0;
   /** The page of the PLIC's supervisor context for this hart: claim/complete go through Salus. */
   private plicContextPage = -1;
+  /** The PLIC and the host's context number, when there is one to forward interrupts from. */
+  private plic: { base: number; context: number } | null = null;
 
   constructor(readonly h: Hart, private readonly opts: SalusOptions) {
     this.mem = new PhysMem(h.bus);
@@ -175,10 +180,19 @@ export class Salus {
     const soc = root.child('soc');
     for (const dev of soc?.children ?? []) {
       if (dev.compatible('riscv,clint0')) continue; // machine-level timer and IPIs: Salus's and the firmware's
+      if (dev.compatible('riscv,plic0')) {
+        // Priorities and pending bits directly; the enable page and this hart's S-mode context through Salus,
+        // which keeps the host to its own context; the other contexts (M-mode's) not at all.
+        const base = Number(dev.reg()[0].address);
+        this.mapRange(this.host, base, PLIC_ENABLES, LEAF_RW);
+        this.plicContextPage = this.plicSupervisorPage(root, dev);
+        if (this.plicContextPage >= 0) this.plic = { base, context: (this.plicContextPage - base - PLIC_CONTEXTS) / PAGE };
+        continue;
+      }
       for (const r of dev.reg()) this.mapRange(this.host, Number(r.address), Math.ceil(Number(r.size) / PAGE) * PAGE, LEAF_RW);
-      if (dev.compatible('riscv,plic0')) this.plicContextPage = this.plicSupervisorPage(root, dev);
     }
-    if (this.plicContextPage >= 0) this.host.setFlags(this.host.page(this.plicContextPage)!, 0);
+    // Devices reach only host memory by DMA: never Salus's pages nor, later, confidential ones.
+    this.h.bus.dmaAllowed = (pa, len) => this.pages.hostOwns(pa, len);
 
     // The host's device tree, where a loader would put it: the last 2 MiB-aligned slot of host RAM.
     const fdt = this.hostDeviceTree(root, ramBase);
@@ -226,7 +240,7 @@ export class Salus {
     const intc = cpu?.child('interrupt-controller')?.u32('phandle');
     const cells = plic.numbers('interrupts-extended', 1).map(Number);
     for (let ctx = 0; 2 * ctx + 1 < cells.length; ctx++) {
-      if (cells[2 * ctx] === intc && cells[2 * ctx + 1] === Irq.SEI) return Number(plic.reg()[0].address) + 0x200000 + ctx * 0x1000;
+      if (cells[2 * ctx] === intc && cells[2 * ctx + 1] === Irq.SEI) return Number(plic.reg()[0].address) + PLIC_CONTEXTS + ctx * PAGE;
     }
     return -1;
   }
@@ -344,8 +358,12 @@ export class Salus {
 
   private hostGuestPageFault(cause: number): void {
     const gpa = this.faultGpa();
-    if (this.plicContextPage >= 0 && gpa >= this.plicContextPage && gpa < this.plicContextPage + PAGE) {
-      const next = this.emulateMmio(gpa);
+    const p = this.plic;
+    const ownEnables = p && gpa >= p.base + PLIC_ENABLES + 0x80 * p.context && gpa < p.base + PLIC_ENABLES + 0x80 * (p.context + 1);
+    const enablePage = p && gpa >= p.base + PLIC_ENABLES && gpa < p.base + PLIC_ENABLES + PAGE;
+    if ((p && gpa >= this.plicContextPage && gpa < this.plicContextPage + PAGE) || enablePage) {
+      // Other contexts' enable words read as zero and ignore writes.
+      const next = this.emulateMmio(gpa, !enablePage || !!ownEnables);
       if (next !== null) { this.syncExternalInterrupt(); this.enterGuest(next); return; }
     }
     // Outside what the host may use (Salus's memory, confidential pages, holes): an access fault for the host.
@@ -356,7 +374,7 @@ export class Salus {
    * Perform a trapped load or store on the real device, decoding htinst (the transformed instruction). Returns
    * the pc after the instruction, or null if the access cannot be emulated.
    */
-  private emulateMmio(gpa: number): bigint | null {
+  private emulateMmio(gpa: number, allowed: boolean): bigint | null {
     const tinst = Number(this.csr(CSR.htinst));
     // Bit 1 is clear when the trapping instruction was compressed (the spec's transformed-instruction encoding).
     const opcode = (tinst | 2) & 0x7f, funct3 = (tinst >>> 12) & 7, width = 1 << (funct3 & 3);
@@ -364,11 +382,11 @@ export class Salus {
     if (!dev || (opcode !== 0x03 && opcode !== 0x23) || width > 4 || gpa % width !== 0) return null;
     const h = this.h;
     if (opcode === 0x03) {
-      const v = dev.read(gpa - dev.base, width);
+      const v = allowed ? dev.read(gpa - dev.base, width) : 0;
       const bits = 8 * width;
       const value = funct3 < 4 ? BigInt.asIntN(bits, BigInt(v)) : BigInt.asUintN(bits, BigInt(v));
       h.setX((tinst >>> 7) & 31, BigInt.asUintN(64, value));
-    } else {
+    } else if (allowed) {
       dev.write(gpa - dev.base, width, Number(h.getX((tinst >>> 20) & 31) & 0xffffffffn) | 0);
     }
     return this.csr(CSR.sepc) + ((tinst & 2) ? 4n : 2n);
@@ -423,9 +441,11 @@ export class Salus {
       case SBI_EXT.SRST: return this.firmware(eid, fid, a);
       case SBI_EXT.DBCN: {
         if (fid === 0 || fid === 1) {
-          // The firmware reads or writes the buffer at its physical address: only host memory may be named.
-          const n = a[0] < 1n << 20n ? Number(a[0]) : -1;
-          if (a[2] !== 0n || n < 0 || !this.pages.hostOwns(Number(a[1]), n)) return sbiErr(SBI_ERR.INVALID_PARAM);
+          // The firmware reads or writes the buffer at its physical address: only host memory may be named. A
+          // long call moves at most DBCN_CHUNK bytes (the caller sees how many and goes on).
+          const n = a[0] < DBCN_CHUNK ? Number(a[0]) : Number(DBCN_CHUNK);
+          if (a[2] !== 0n || a[1] > BigInt(Number.MAX_SAFE_INTEGER) || !this.pages.hostOwns(Number(a[1]), n)) return sbiErr(SBI_ERR.INVALID_PARAM);
+          return this.firmware(eid, fid, [BigInt(n), a[1], a[2]]);
         }
         return this.firmware(eid, fid, a);
       }
@@ -466,10 +486,13 @@ export class Salus {
       case 0: return sbiErr(a[0] === self ? SBI_ERR.ALREADY_AVAILABLE : SBI_ERR.INVALID_PARAM);
       case 1: return this.firmware(SBI_EXT.HSM, 1, a);
       case 2: return a[0] === self ? sbiOk(HART_STATE.STARTED) : sbiErr(SBI_ERR.INVALID_PARAM);
-      case 3:
-        if (a[0] !== 0n) return sbiErr(SBI_ERR.INVALID_PARAM); // only the default retentive suspend
-        this.h.waiting = true;
+      case 3: {
+        const type = a[0] & 0xffffffffn;
+        if (type === 0x80000000n) return sbiErr(SBI_ERR.NOT_SUPPORTED); // default non-retentive: not offered
+        if (type !== 0n) return sbiErr(SBI_ERR.INVALID_PARAM);
+        this.h.waiting = true; // default retentive: like WFI
         return sbiOk();
+      }
       default: return sbiErr(SBI_ERR.NOT_SUPPORTED);
     }
   }

@@ -357,8 +357,9 @@ export class VirtioBlk implements Device {
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
   }
 
+  /** RAM the device may reach by DMA. */
   private inRam(addr: number, len: number): boolean {
-    return addr >= 0 && this.bus.ramOffset(addr, len) >= 0;
+    return addr >= 0 && this.bus.ramOffset(addr, len) >= 0 && (this.bus.dmaAllowed?.(addr, len) ?? true);
   }
 
   private u16(addr: number): number {
