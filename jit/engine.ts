@@ -59,7 +59,7 @@ export class JitEngine {
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
-    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: [], compiled: [] };
+    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: [], compiled: [], seen: [] };
     this.interp.profile = this.profile;
     const onWrite = h.onCodeWrite;
     h.onCodeWrite = (ramOff, length) => {
@@ -78,6 +78,7 @@ export class JitEngine {
   private dropPage(p: number): void {
     this.pages[p] = undefined;
     this.profile.compiled[p] = undefined;
+    this.profile.seen[p] = undefined;
   }
 
   /** Drop the units (and cached blocks) holding any of the written bytes; writes to data beside code cost nothing. */
@@ -139,10 +140,13 @@ export class JitEngine {
     if (!code) code = this.pages[page] = new PageCode();
     const chosen = new Map<number, Block>();
     const queue = [entry];
+    const seen = this.profile.seen[page];
     let insns = 0;
     while (queue.length) {
       const off = queue.shift()!;
-      if (chosen.has(off)) continue;
+      // Blocks the interpreter never started are left out: V8 would optimise the unit before they ever ran, and
+      // deoptimise it ("insufficient type feedback") when they first do.
+      if (chosen.has(off) || (off !== entry && !seen?.[off >>> 1])) continue;
       let b = code.blocks.get(off);
       if (!b) { b = this.buildBlock(pageOff, off); code.blocks.set(off, b); }
       if (b.ops.length === 0 || insns + b.ops.length > this.opts.maxUnitInsns) continue;

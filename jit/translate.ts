@@ -1,7 +1,8 @@
 // Translate the hot blocks of one code page into a single JavaScript function with an internal dispatch loop,
 // so loops inside the page stay inside one function. Guest x registers live in locals while it runs.
 import type { Decoded } from '../runtime/decoder.js';
-import { helperNames, templateOf } from '../runtime/isa/index.js';
+import { FS_OFF, helperNames, templateOf } from '../runtime/isa/index.js';
+import { DIRTY } from '../runtime/isa/fp.js';
 import * as helpers from '../runtime/isa/helpers.js';
 import type { Hart } from '../runtime/hart.js';
 
@@ -52,7 +53,42 @@ function instantiate(d: Decoded, off: number, conditionOnly = false): string {
     // The next pc stays in locals until the region exits.
     .replace(/\bh\.pcLo\b/g, 'nlo').replace(/\bh\.pcHi\b/g, 'nhi')
     // x[(a) + 1] and x[(a)] with constant slots become locals.
-    .replace(/\bx\[\((\d+)\)( \+ 1)?\]/g, (_, s: string, plus: string | undefined) => `r${Number(s) + (plus ? 1 : 0)}`);
+    .replace(/\bx\[\((\d+)\)( \+ 1)?\]/g, (_, s: string, plus: string | undefined) => `r${Number(s) + (plus ? 1 : 0)}`)
+    // A static rounding mode is valid or not once and for all; frm and FS change only through CSR
+    // instructions and traps, which leave the unit, so the unit reads them once (FP_STATE) and FS only goes
+    // from clean to dirty inside it.
+    .replace(/\brmOf\(h, \(([0-4])\), \(-?\d+\)\)/g, '$1')
+    .replace(/\brmOf\(h, \(7\), (\(-?\d+\))\)/g, '(frm < 5 ? frm : rmOf(h, 7, $1))')
+    .split(FS_OFF).join('fsOff')
+    .split(DIRTY).join('if (!fsDirty) { fsDirty = true; ' + DIRTY + ' }');
+}
+
+/** The names a declaration list (`a = f(b, c), d`) declares: the first identifier of each top-level item. */
+function declared(list: string): string[] {
+  const names: string[] = [];
+  let depth = 0, start = true;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (start && /[A-Za-z_$]/.test(c)) { names.push(/^[\w$]+/.exec(list.slice(i))![0]); start = false; }
+    if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) depth--;
+    else if (c === ',' && depth === 0) start = true;
+  }
+  return names;
+}
+
+/**
+ * Template temporaries become function-level variables t_NAME, shared by all instructions: V8 gives every
+ * block-scoped `const` its own interpreter register, and the frame state of every check and call in optimised
+ * code covers all of them, so a unit of 200 instructions had 700 registers and TurboFan took 150–500 ms on it
+ * (docs/jit.md). No value flows between instructions through them.
+ */
+function hoistTemps(code: string, temps: Set<string>): string {
+  const names = [...code.matchAll(/\b(?:const|let) ([^;]*);/g)].flatMap((m) => declared(m[1]));
+  if (new Set(names).size !== names.length) return code; // a name declared twice: keep the template's scopes
+  for (const name of names) temps.add(`t_${name}`);
+  if (names.length === 0) return code;
+  return code.replace(new RegExp(`(?<![.\\w$])(${names.join('|')})\\b`, 'g'), 't_$1').replace(/\b(?:const|let) /g, '');
 }
 
 /**
@@ -71,61 +107,106 @@ function transfer(b: Block, last: Decoded): string {
   return `${next} if (nhi === pcHi && (nlo & -4096) === base && !(${stopCheck}n >= budget)) { off = nlo & 4095; continue; } break;`;
 }
 
-// Register slots are cached in locals r2..r65 (r0/r1 are x0). Only the slots a region uses are declared; the
-// placeholders below are filled in once the whole region is generated.
-const WB = '/*writeback*/', RL = '/*reload*/';
+// Register slots are cached in locals r2..r63 (r0/r1 are x0, r64/r65 the sink for writes to x0), per block: a
+// block loads the slots it reads when it starts and stores the ones it wrote ("dirty") before every instruction
+// that may trap and when it ends. So h.x is exact wherever control can leave, the catch needs no register
+// values, and no register value flows from one case of the switch to another: V8's graph has no per-register
+// merges at the loop header (docs/jit.md has the measurements). A block that branches to itself runs as an inner
+// loop with its registers kept in locals across iterations.
+const READ = /\br(\d+)\b(?!\s*=[^=])/g, WRITE = /\br(\d+)\s*=(?!=)/g;
+const slots = (code: string, re: RegExp) => [...code.matchAll(re)].map((m) => Number(m[1])).filter((i) => i >= 2);
+const store = (dirty: Set<number>) => [...dirty].filter((i) => i < 64).map((i) => `x[${i}] = r${i};`).join(' ');
+
+/** One instruction's code, with the block offset it starts at. */
+interface Insn { d: Decoded; off: number; idx: number; code: string; trap: boolean; csr: boolean }
+
+function blockInsns(b: Block, temps: Set<string>): Insn[] {
+  let off = b.off;
+  return b.ops.map((d, idx) => {
+    const conditionOnly = d === b.ops[b.ops.length - 1] && inPageBranch(d, off);
+    let code = instantiate(d, off, conditionOnly);
+    // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
+    if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
+    code = hoistTemps(code, temps);
+    const insn = { d, off, idx, code, trap: mayTrap(d), csr: /\bcsrInsn\(/.test(code) };
+    off += d.len;
+    return insn;
+  });
+}
+
+/** The block's instructions from dirty slots `dirty` on; leaves in `dirty` the slots written since the last store. */
+function blockBody(b: Block, insns: Insn[], locals: number[], dirty: Set<number>): string {
+  const lines: string[] = [];
+  for (const { d, off, idx, code, trap, csr } of insns) {
+    if (trap || csr) { lines.push(store(dirty)); dirty.clear(); }
+    if (trap) lines.push(`k = ${off}; j = ${idx};`);
+    // CSR instructions read and write h.x themselves; they may read instret, so account for the instructions
+    // retired so far first.
+    const c = csr ? `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${code} ${locals.map((i) => `r${i} = x[${i}];`).join(' ')}` : code;
+    // The marker names the guest instruction (block offset, index) for source maps; it costs nothing to run.
+    lines.push(`/*@${b.off}:${idx}*/ { ${c} }`);
+    for (const i of slots(code, WRITE)) dirty.add(i);
+    if (touchesMemory(d) && idx < b.ops.length - 1) {
+      lines.push(`if (h.stop) { ${store(dirty)} k = ${off + d.len}; j = ${idx + 1}; throw BREAK; }`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function blockSource(b: Block, temps: Set<string>): string {
+  const insns = blockInsns(b, temps);
+  // Slots read before the block writes them are loaded; the others start at 0.
+  const loaded = new Set<number>(), written = new Set<number>();
+  for (const { code } of insns) {
+    for (const i of slots(code, READ)) if (!written.has(i)) loaded.add(i);
+    for (const i of slots(code, WRITE)) written.add(i);
+  }
+  const locals = [...new Set([...loaded, ...written])].sort((a, c) => a - c);
+  for (const i of locals) temps.add(`r${i}`);
+  const last = b.ops[b.ops.length - 1], lastOff = b.end - last.len;
+  const selfLoop = inPageBranch(last, lastOff) && lastOff + last.imm === b.off && !insns.some((i) => i.csr);
+  const dirty = new Set<number>();
+  let body = blockBody(b, insns, locals, dirty);
+  if (selfLoop) {
+    // Around the loop, the slots dirty at its end are dirty at its start as well.
+    body = blockBody(b, insns, locals, dirty);
+    // Those hold the guest's values on the first iteration too.
+    for (const i of dirty) loaded.add(i);
+    const stopCheck = touchesMemory(last) ? 'h.stop || ' : '';
+    body = `for (;;) {\n${body}\nn += ${b.ops.length};\nif (!taken || ${stopCheck}n >= budget) break;\n}`;
+  }
+  const load = [...loaded].map((i) => `r${i} = x[${i}];`).join(' ');
+  const count = selfLoop ? '' : `n += ${b.ops.length};`;
+  return `case ${b.off}: {\n${load}\n${body}\n${count} ${store(dirty)}\n${transfer(b, last)}\nbreak; }`;
+}
+
+const FP_STATE = ` const frm = h.frm, fsOff = ${FS_OFF}; let fsDirty = (h.mstatus & 0x6000) === 0x6000 && (!h.virt || (h.vsstatus & 0x6000) === 0x6000);`;
 
 export function regionSource(blocks: Block[], name: string): string {
-  const cases: string[] = [];
-  for (const b of blocks) {
-    const lines: string[] = [];
-    let off = b.off;
-    b.ops.forEach((d, idx) => {
-      if (mayTrap(d)) lines.push(`k = ${off}; j = ${idx};`);
-      const conditionOnly = d === b.ops[b.ops.length - 1] && inPageBranch(d, off);
-      let code = instantiate(d, off, conditionOnly);
-      // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
-      if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
-      // CSR instructions read and write h.x themselves.
-      // They may read instret, so account for the instructions retired so far first.
-      if (/\bcsrInsn\(/.test(code)) code = `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${WB} ${code} ${RL}`;
-      // The marker names the guest instruction (block offset, index) for source maps; it costs nothing to run.
-      lines.push(`/*@${b.off}:${idx}*/ { ${code} }`);
-      off += d.len;
-      if (touchesMemory(d) && idx < b.ops.length - 1) lines.push(`if (h.stop) { k = ${off}; j = ${idx + 1}; throw BREAK; }`);
-    });
-    const last = b.ops[b.ops.length - 1];
-    lines.push(`n += ${b.ops.length};`);
-    lines.push(transfer(b, last));
-    cases.push(`case ${b.off}: {\n${lines.join('\n')}\nbreak; }`);
-  }
-  const body = cases.join('\n');
-  const used = [...new Set([...body.matchAll(/\br(\d+)\b/g)].map((m) => Number(m[1])))].filter((i) => i >= 2).sort((a, b) => a - b);
-  const wb = used.map((i) => `x[${i}] = r${i};`).join(' '), rl = used.map((i) => `r${i} = x[${i}];`).join(' ');
-  const decl = used.length ? `let ${used.map((i) => `r${i} = x[${i}]`).join(', ')};` : '';
+  const temps = new Set<string>();
+  const body = blocks.map((b) => blockSource(b, temps)).join('\n');
   return `"use strict";
 return function ${name}(h, budget) {
 const x = h.x, f = h.f, fi = h.fi;
 const pcHi = h.pcHi, base = h.pcLo & -4096;
 // n counts instructions retired in this call; synced of them are already in h.instret (added before CSR reads).
 let off = h.pcLo & 4095, n = 0, synced = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;
-const r0 = 0, r1 = 0; ${decl}
+const r0 = 0, r1 = 0;${/\bfsOff\b|\bfrm\b|\bfsDirty\b/.test(body) ? FP_STATE : ''}${temps.size ? ` let ${[...temps].join(', ')};` : ''}
 try {
 for (;;) {
 switch (off) {
 ${body}
 default: nlo = (base + off) | 0; nhi = pcHi;
 }
-h.pcLo = nlo; h.pcHi = nhi; ${WB} h.instret += n - synced; return n;
+h.pcLo = nlo; h.pcHi = nhi; h.instret += n - synced; return n;
 }
 } catch (e) {
-${WB}
 h.instret += n + j - synced;
 const t = (base + k) | 0; h.pcLo = t; h.pcHi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi;
 if (e === BREAK) return n + j;
 throw e;
 }
-};`.split(WB).join(wb).split(RL).join(rl);
+};`;
 }
 
 const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);

@@ -13,6 +13,8 @@ export interface Profile {
   counts: (Uint16Array | undefined)[];
   /** Nonzero where compiled code starts. */
   compiled: (Uint8Array | undefined)[];
+  /** Nonzero where the interpreter has started a block (entered a page, or a control transfer landed there). */
+  seen: (Uint8Array | undefined)[];
 }
 
 export class Interpreter {
@@ -85,6 +87,11 @@ export class Interpreter {
     return compiled !== undefined && compiled[off >>> 1] !== 0;
   }
 
+  private markSeen(pageOff: number, off: number): void {
+    const seen = this.profile!.seen, page = pageOff >>> 12;
+    (seen[page] ?? (seen[page] = new Uint8Array(2048)))[off >>> 1] = 1;
+  }
+
   /** Count a loop header; true if the JIT should take over here. */
   private jitWants(pageOff: number, off: number): boolean {
     if (this.compiledAt(pageOff, off)) return true;
@@ -112,7 +119,10 @@ export class Interpreter {
           const ops = this.opsFor(pageOff);
           const baseLo = h.pcLo & PAGE_MASK, baseHi = h.pcHi;
           let off = h.pcLo & 0xfff;
-          if (profiled && n > 0 && this.compiledAt(pageOff, off)) { handOver = true; break; }
+          if (profiled) {
+            if (n > 0 && this.compiledAt(pageOff, off)) { handOver = true; break; }
+            this.markSeen(pageOff, off);
+          }
           for (;;) {
             const d = ops[off >>> 1] ?? this.decodeAt(h, ops, pageOff, off);
             if (d.flags === 0) {
@@ -141,7 +151,10 @@ export class Interpreter {
               if ((h.pcLo & PAGE_MASK) !== baseLo || h.pcHi !== baseHi || h.stop || n >= budget) break;
               const from = off;
               off = h.pcLo & 0xfff;
-              if (profiled && off <= from && this.jitWants(pageOff, off)) { handOver = true; break; }
+              if (profiled) {
+                if (off <= from && this.jitWants(pageOff, off)) { handOver = true; break; }
+                this.markSeen(pageOff, off);
+              }
               continue;
             } else {
               off += d.len;

@@ -3,7 +3,7 @@ import { def, InsnDef, OP } from './types.js';
 import { EA, setW } from './snippets.js';
 
 /** With V=1 (hypervisor extension) vsstatus.FS becomes Dirty as well. */
-const DIRTY = 'h.mstatus |= 0x6000; if (h.virt) h.vsstatus |= 0x6000;';
+export const DIRTY = 'h.mstatus |= 0x6000; if (h.virt) h.vsstatus |= 0x6000;';
 const RM = 'rmOf(h, $rm, $raw)';
 /** Single-precision operand: the low word if properly NaN-boxed, else the canonical NaN. */
 const S1 = 'getS(fi, $rs1)', S2 = 'getS(fi, $rs2)', S3 = 'getS(fi, $rs3)';

@@ -14,7 +14,8 @@ export const helperNames = Object.keys(helpers);
 const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);
 
 // With V=1 (hypervisor extension) vsstatus.FS must be on as well.
-const FS_OFF_CHECK = 'if ((h.mstatus & 0x6000) === 0 || (h.virt && (h.vsstatus & 0x6000) === 0)) throw h.raise(2, BigInt($raw >>> 0));';
+export const FS_OFF = '(h.mstatus & 0x6000) === 0 || (h.virt && (h.vsstatus & 0x6000) === 0)';
+const FS_OFF_CHECK = `if (${FS_OFF}) throw h.raise(2, BigInt($raw >>> 0));`;
 
 /** Template body with the FS check for FP instructions. */
 export function templateOf(def: InsnDef): string {
