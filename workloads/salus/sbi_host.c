@@ -85,23 +85,7 @@
 #define CAUSE_FETCH_ACCESS 1
 #define CAUSE_ILLEGAL      2
 
-/* ---- console: DBCN console_write, one call per line ---- */
-static char obuf[256];
-static unsigned long olen;
-
-void con_putc(char c)
-{
-    obuf[olen++] = c;
-    if (c != '\n' && olen < sizeof obuf)
-        return;
-    for (unsigned long done = 0; done < olen;) {
-        struct sbiret r = sbi(EID_DBCN, DBCN_WRITE, olen - done, (uint64_t)obuf + done, 0);
-        if (r.error || r.value <= 0)
-            break;
-        done += r.value;
-    }
-    olen = 0;
-}
+/* con_putc: cove/dbcn_console.c */
 
 /* ---- trap entry: interrupts and fetch faults here, the rest to trap_entry ---- */
 struct irq_rec { uint64_t count, cause, time; };

@@ -19,23 +19,7 @@
 
 extern const uint8_t guest_image_start[], guest_image_end[];
 
-/* ---- console: DBCN console_write, one call per line ---- */
-static char obuf[256];
-static unsigned long olen;
-
-void con_putc(char c)
-{
-    obuf[olen++] = c;
-    if (c != '\n' && olen < sizeof obuf)
-        return;
-    for (unsigned long done = 0; done < olen;) {
-        struct sbiret r = sbi(EID_DBCN, DBCN_WRITE, olen - done, (uint64_t)obuf + done, 0);
-        if (r.error || r.value <= 0)
-            break;
-        done += r.value;
-    }
-    olen = 0;
-}
+/* con_putc: cove/dbcn_console.c */
 
 /* ---- host page plan ---- */
 static uint64_t next_free = HOST_FREE;
