@@ -77,6 +77,8 @@ export class Tsm implements SbiExtension {
   readonly eids = [EID.COVH, EID.NACL, EID.SUPD];
   readonly tvms = new Map<number, Tvm>();
   private nextTvmId = 1;
+  /** The host TLB version: converting pages record it, and a completed global fence round moves past it. */
+  private tlbVersion = 0;
   /** Registered NACL area of this hart, or -1. */
   private shmem = -1;
   /** Salus's page for the host's registers while a TVM runs (taken at the first run). */
@@ -189,7 +191,7 @@ export class Tsm implements SbiExtension {
     if (!idx || idx.some((i) => this.isShmem(i) || this.sharedRefs.has(i))) return sbiErr(E.INVALID_ADDRESS);
     for (const i of idx) {
       this.setHostMapping(i, false);
-      this.pages.set(i, Page.Converting);
+      this.pages.set(i, Page.Converting, this.tlbVersion);
     }
     this.salus.fenceGuest();
     return sbiOk();
@@ -200,7 +202,10 @@ export class Tsm implements SbiExtension {
    * local_fence: with one hart, at once (the caller's own TLB was fenced by convert_pages).
    */
   private globalFence(): SbiResult {
-    for (let i = 0; i < this.pages.count; i++) if (this.pages.state[i] === Page.Converting) this.pages.set(i, Page.Converted);
+    const round = this.tlbVersion++;
+    for (let i = 0; i < this.pages.count; i++) {
+      if (this.pages.state[i] === Page.Converting && this.pages.tag[i] <= round) this.pages.set(i, Page.Converted);
+    }
     return sbiOk();
   }
 
@@ -532,7 +537,7 @@ export class Tsm implements SbiExtension {
     this.saveHart(this.hostPage, s.csr(CSR.sepc));
     const hostTimer = s.csr(CSR.vstimecmp);
     const pc = this.loadHart(v.page);
-    s.setCsr(CSR.hgatp, t.gstage.hgatp(t.id));
+    s.setCsr(CSR.hgatp, t.gstage.hgatp(t.id & 0x3fff)); // 14-bit VMID: larger ids would spill into MODE (every switch fences)
     s.fenceGuest();
     // The host's timer and external interrupts preempt the TVM: Salus's own timer stands in for the host's.
     s.setCsr(CSR.stimecmp, hostTimer);
