@@ -21,7 +21,9 @@ export function causeName(cause: number): string {
 export function takeException(h: Hart): void {
   const lo = h.pcLo, hi = h.pcHi, cause = h.trapCause, tval = h.trapTval;
   takeTrap(h, cause, tval, false);
-  if (h.pcLo === lo && h.pcHi === hi) {
+  // A guest looping like this under a hypervisor whose own timer is armed will be preempted: not stuck.
+  const preemptible = h.virt && (h.mie & (1 << 5)) !== 0 && h.stimecmp !== 0xffffffffffffffffn;
+  if (h.pcLo === lo && h.pcHi === hi && !preemptible) {
     const pc = ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16);
     h.stuck ??= `the guest is stuck: ${causeName(cause)} at pc 0x${pc} (tval 0x${tval.toString(16)}) traps to its own address`;
     h.stop = true;

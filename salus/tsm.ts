@@ -397,6 +397,7 @@ export class Tsm implements SbiExtension {
     if (!t.runnable) return sbiErr(E.INVALID_PARAM);
     const p = this.placement(t, base, type, n, gpa, 'shared', Page.Host);
     if (typeof p === 'number') return sbiErr(p);
+    if (p.idx.some((i) => t.shared.has(i))) return sbiErr(E.INVALID_ADDRESS); // one GPA per shared page and TVM
     for (const i of p.idx) {
       t.shared.add(i);
       this.sharedRefs.set(i, (this.sharedRefs.get(i) ?? 0) + 1);
