@@ -222,7 +222,7 @@ export class Tsm implements SbiExtension {
     return sbiOk();
   }
 
-  /** Assign converted pages to a TVM's own use (zeroed). */
+  /** Assign converted pages to a TVM; every caller zeroes or overwrites them before the TVM can see them. */
   private take(t: Tvm, idx: number[], state: Page.TvmInternal | Page.TvmMapped): void {
     for (const i of idx) {
       this.pages.set(i, state, t.id);
