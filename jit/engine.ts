@@ -1,6 +1,6 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter, Profile } from '../runtime/interp.js';
+import { Interpreter, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
@@ -35,7 +35,7 @@ class PageCode {
   /** Blocks already built for this page, by offset. */
   blocks = new Map<number, Block>();
   /** Units by entry (halfword index). */
-  units: (RegionFn | undefined)[] = [];
+  units: (RegionFn | undefined)[] = new Array(2048).fill(undefined);
   /** The blocks each unit was compiled from, by entry (halfword index), to know which units a write touches. */
   unitBlocks = new Map<number, Block[]>();
   compiles = 0;
@@ -51,7 +51,7 @@ const MAX_UNITS_PER_PAGE = 256;
 export class JitEngine {
   readonly interp: Interpreter;
   /** Per RAM page; a plain array indexed by page number is the fastest lookup on the dispatch path. */
-  private pages: (PageCode | undefined)[] = [];
+  private pages: (PageCode | undefined)[];
   /** Pages holding compiled code, oldest first, for eviction. */
   private compiledPages: number[] = [];
   private readonly profile: Profile;
@@ -59,7 +59,8 @@ export class JitEngine {
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
-    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: [], compiled: [], seen: [] };
+    this.pages = pageTable(h);
+    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: pageTable(h), compiled: pageTable(h), seen: pageTable(h) };
     this.interp.profile = this.profile;
     const onWrite = h.onCodeWrite;
     h.onCodeWrite = (ramOff, length) => {

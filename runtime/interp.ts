@@ -7,6 +7,15 @@ import { takeException } from './exception.js';
 
 const OPS_PER_PAGE = 2048;
 
+/**
+ * A table indexed by RAM page number, filled with undefined up to the RAM size. A `[]` grown by storing at page
+ * 20000 has dictionary elements in V8 (a hash lookup on every access), and one whose elements kind changes after
+ * code using it was optimised deoptimises that code (docs/jit.md, "Rare paths").
+ */
+export function pageTable<T>(h: Hart): (T | undefined)[] {
+  return Array.from({ length: h.codePages.length }, () => undefined);
+}
+
 /** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
 export interface Profile {
   threshold: number;
@@ -20,9 +29,10 @@ export interface Profile {
 export class Interpreter {
   readonly decoder = new Decoder(allDefs, compileForInterpreter);
   /** Decoded ops per RAM page, indexed by halfword offset. */
-  private pages: (Decoded | undefined)[][] = [];
+  private pages: ((Decoded | undefined)[] | undefined)[];
 
   constructor(readonly h: Hart) {
+    this.pages = pageTable(h);
     h.onCodeWrite = (ramOff, length) => this.invalidate(ramOff, length);
     // Device DMA and loaders write RAM directly.
     h.bus.onRamWrite = (ramOff, length) => {
