@@ -1,6 +1,6 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter, Profile, pageTable } from '../runtime/interp.js';
+import { Interpreter, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
@@ -59,8 +59,11 @@ export class JitEngine {
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
-    this.pages = pageTable(h);
-    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: pageTable(h), compiled: pageTable(h), seen: pageTable(h) };
+    this.pages = pageTable(h, undefined);
+    this.profile = {
+      threshold: Math.max(1, Math.min(opts.threshold, 0xffff)),
+      counts: pageTable(h, undefined), compiled: pageTable(h, NOT_COMPILED), seen: pageTable(h, undefined),
+    };
     this.interp.profile = this.profile;
     const onWrite = h.onCodeWrite;
     h.onCodeWrite = (ramOff, length) => {
@@ -78,7 +81,7 @@ export class JitEngine {
 
   private dropPage(p: number): void {
     this.pages[p] = undefined;
-    this.profile.compiled[p] = undefined;
+    this.profile.compiled[p] = NOT_COMPILED;
     this.profile.seen[p] = undefined;
   }
 
@@ -94,8 +97,7 @@ export class JitEngine {
         if (!blocks.some((b) => overlaps(b, lo, hi))) continue;
         code.unitBlocks.delete(i);
         code.units[i] = undefined;
-        const compiled = this.profile.compiled[p];
-        if (compiled) compiled[i] = 0;
+        this.profile.compiled[p][i] = 0; // NOT_COMPILED stays all zero
         dropped = true;
       }
       if (dropped) {
@@ -169,7 +171,8 @@ export class JitEngine {
     this.stats.compiledBlocks += blocks.length;
     this.stats.sourceBytes += src.length;
     if (code.compiles === 1) this.evictIfFull(page);
-    const entries = this.profile.compiled[page] ?? (this.profile.compiled[page] = new Uint8Array(2048));
+    let entries = this.profile.compiled[page];
+    if (entries === NOT_COMPILED) entries = this.profile.compiled[page] = new Uint8Array(2048);
     entries[entry >>> 1] = 1;
     this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
@@ -197,13 +200,13 @@ export class JitEngine {
         // A region checks its budget between blocks, so it gets one block's length less than what is left:
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
-        if (compiled !== undefined && compiled[i] !== 0) {
+        if (compiled[i] !== 0) {
           if (left > 0) { n += this.pages[page]!.units[i]!(h, left); continue; }
         } else {
           const counts = this.profile.counts[page];
           if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
             this.compile(pageOff, i << 1);
-            if (this.profile.compiled[page]?.[i]) continue;
+            if (this.profile.compiled[page][i]) continue;
           }
         }
         // The interpreter runs until compiled or newly hot code starts.
