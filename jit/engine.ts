@@ -45,6 +45,14 @@ const overlaps = (b: Block, lo: number, hi: number) => b.off < hi && lo < b.end;
 
 export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
 
+/**
+ * Most instructions in one call of a unit. A unit's exit path gets V8 type feedback only when a call returns
+ * after its feedback vector exists: a loop whose first call ran for millions of instructions was optimised by
+ * on-stack replacement without it, and deoptimised when it first left (docs/jit.md). A return to the dispatcher
+ * every few thousand instructions costs nothing measurable.
+ */
+const UNIT_CALL_INSNS = 2000;
+
 /** Most units compiled for one page. */
 const MAX_UNITS_PER_PAGE = 256;
 
@@ -201,7 +209,7 @@ export class JitEngine {
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
         if (compiled[i] !== 0) {
-          if (left > 0) { n += this.pages[page]!.units[i]!(h, left); continue; }
+          if (left > 0) { n += this.pages[page]!.units[i]!(h, Math.min(left, UNIT_CALL_INSNS)); continue; }
         } else {
           const counts = this.profile.counts[page];
           if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
