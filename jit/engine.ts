@@ -1,6 +1,6 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter, Profile } from '../runtime/interp.js';
+import { Interpreter, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
@@ -35,7 +35,7 @@ class PageCode {
   /** Blocks already built for this page, by offset. */
   blocks = new Map<number, Block>();
   /** Units by entry (halfword index). */
-  units: (RegionFn | undefined)[] = [];
+  units: (RegionFn | undefined)[] = new Array(2048).fill(undefined);
   /** The blocks each unit was compiled from, by entry (halfword index), to know which units a write touches. */
   unitBlocks = new Map<number, Block[]>();
   compiles = 0;
@@ -45,13 +45,21 @@ const overlaps = (b: Block, lo: number, hi: number) => b.off < hi && lo < b.end;
 
 export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
 
+/**
+ * Most instructions in one call of a unit. A unit's exit path gets V8 type feedback only when a call returns
+ * after its feedback vector exists: a loop whose first call ran for millions of instructions was optimised by
+ * on-stack replacement without it, and deoptimised when it first left (docs/jit.md). A return to the dispatcher
+ * every few thousand instructions costs nothing measurable.
+ */
+const UNIT_CALL_INSNS = 2000;
+
 /** Most units compiled for one page. */
 const MAX_UNITS_PER_PAGE = 256;
 
 export class JitEngine {
   readonly interp: Interpreter;
   /** Per RAM page; a plain array indexed by page number is the fastest lookup on the dispatch path. */
-  private pages: (PageCode | undefined)[] = [];
+  private pages: (PageCode | undefined)[];
   /** Pages holding compiled code, oldest first, for eviction. */
   private compiledPages: number[] = [];
   private readonly profile: Profile;
@@ -59,7 +67,11 @@ export class JitEngine {
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
-    this.profile = { threshold: Math.max(1, Math.min(opts.threshold, 0xffff)), counts: [], compiled: [], seen: [] };
+    this.pages = pageTable(h, undefined);
+    this.profile = {
+      threshold: Math.max(1, Math.min(opts.threshold, 0xffff)),
+      counts: pageTable(h, undefined), compiled: pageTable(h, NOT_COMPILED), seen: pageTable(h, undefined),
+    };
     this.interp.profile = this.profile;
     const onWrite = h.onCodeWrite;
     h.onCodeWrite = (ramOff, length) => {
@@ -77,7 +89,7 @@ export class JitEngine {
 
   private dropPage(p: number): void {
     this.pages[p] = undefined;
-    this.profile.compiled[p] = undefined;
+    this.profile.compiled[p] = NOT_COMPILED;
     this.profile.seen[p] = undefined;
   }
 
@@ -93,8 +105,7 @@ export class JitEngine {
         if (!blocks.some((b) => overlaps(b, lo, hi))) continue;
         code.unitBlocks.delete(i);
         code.units[i] = undefined;
-        const compiled = this.profile.compiled[p];
-        if (compiled) compiled[i] = 0;
+        this.profile.compiled[p][i] = 0; // NOT_COMPILED stays all zero
         dropped = true;
       }
       if (dropped) {
@@ -168,7 +179,8 @@ export class JitEngine {
     this.stats.compiledBlocks += blocks.length;
     this.stats.sourceBytes += src.length;
     if (code.compiles === 1) this.evictIfFull(page);
-    const entries = this.profile.compiled[page] ?? (this.profile.compiled[page] = new Uint8Array(2048));
+    let entries = this.profile.compiled[page];
+    if (entries === NOT_COMPILED) entries = this.profile.compiled[page] = new Uint8Array(2048);
     entries[entry >>> 1] = 1;
     this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
@@ -196,13 +208,13 @@ export class JitEngine {
         // A region checks its budget between blocks, so it gets one block's length less than what is left:
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
-        if (compiled !== undefined && compiled[i] !== 0) {
-          if (left > 0) { n += this.pages[page]!.units[i]!(h, left); continue; }
+        if (compiled[i] !== 0) {
+          if (left > 0) { n += this.pages[page]!.units[i]!(h, Math.min(left, UNIT_CALL_INSNS)); continue; }
         } else {
           const counts = this.profile.counts[page];
           if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
             this.compile(pageOff, i << 1);
-            if (this.profile.compiled[page]?.[i]) continue;
+            if (this.profile.compiled[page][i]) continue;
           }
         }
         // The interpreter runs until compiled or newly hot code starts.

@@ -93,18 +93,19 @@ function hoistTemps(code: string, temps: Set<string>): string {
 
 /**
  * Code after a block's last instruction choosing where to go: straight to another case when the next pc is a
- * known offset in this page, else through nlo/nhi with the page check. `break` leaves the switch to the exit.
+ * known offset in this page, else through nlo/nhi with the page check. `break` leaves the switch to the exit,
+ * with off = -1 when nlo/nhi hold the next pc.
  */
 function transfer(b: Block, last: Decoded): string {
   const lastOff = b.end - last.len;
   const stopCheck = touchesMemory(last) || last.def.system ? 'h.stop || ' : '';
-  const goTo = (offExpr: string) =>
-    `off = ${offExpr}; if (${stopCheck}n >= budget) { nlo = (base + off) | 0; nhi = pcHi; break; } continue;`;
+  // Leaving with off >= 0 resumes there; the exit after the switch computes the pc (see regionSource).
+  const goTo = (offExpr: string) => `off = ${offExpr}; if (${stopCheck}n >= budget) break; continue;`;
   if (last.def.branchCond !== undefined && inPageBranch(last, lastOff)) return goTo(`taken ? ${lastOff + last.imm} : ${b.end}`);
   if (last.def.name === 'jal' && lastOff + last.imm >= 0 && lastOff + last.imm < 4096) return goTo(String(lastOff + last.imm));
   if (!last.def.ends && b.end < 4096) return goTo(String(b.end));
   const next = last.def.ends ? '' : `{ const t = (base + ${b.end}) | 0; nlo = t; nhi = (t >>> 0) < (base >>> 0) ? (pcHi + 1) | 0 : pcHi; }`;
-  return `${next} if (nhi === pcHi && (nlo & -4096) === base && !(${stopCheck}n >= budget)) { off = nlo & 4095; continue; } break;`;
+  return `${next} if (nhi === pcHi && (nlo & -4096) === base && !(${stopCheck}n >= budget)) { off = nlo & 4095; continue; } off = -1; break;`;
 }
 
 // Register slots are cached in locals r2..r63 (r0/r1 are x0, r64/r65 the sink for writes to x0), per block: a
@@ -147,7 +148,10 @@ function blockBody(b: Block, insns: Insn[], locals: number[], dirty: Set<number>
     lines.push(`/*@${b.off}:${idx}*/ { ${c} }`);
     for (const i of slots(code, WRITE)) dirty.add(i);
     if (touchesMemory(d) && idx < b.ops.length - 1) {
-      lines.push(`if (h.stop) { ${store(dirty)} k = ${off + d.len}; j = ${idx + 1}; throw BREAK; }`);
+      // The registers are stored before the check, not inside it: code that has never run has no type feedback,
+      // and V8 deoptimises the unit when it first runs (docs/jit.md, "Rare paths").
+      lines.push(`${store(dirty)} if (h.stop) { k = ${off + d.len}; j = ${idx + 1}; throw BREAK; }`);
+      dirty.clear();
     }
   }
   return lines.join('\n');
@@ -196,8 +200,11 @@ try {
 for (;;) {
 switch (off) {
 ${body}
-default: nlo = (base + off) | 0; nhi = pcHi;
 }
+// Every exit runs this (an offset outside the unit, a slice's end, a stop), so V8 has type feedback for it
+// whichever block the unit left from: an exit path per block deoptimised the unit the first time each was taken.
+const t = (base + off) | 0;
+if (off >= 0) { nlo = t; nhi = pcHi; }
 h.pcLo = nlo; h.pcHi = nhi; h.instret += n - synced; return n;
 }
 } catch (e) {

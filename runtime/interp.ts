@@ -7,12 +7,27 @@ import { takeException } from './exception.js';
 
 const OPS_PER_PAGE = 2048;
 
+/**
+ * A table indexed by RAM page number, filled with undefined up to the RAM size. A `[]` grown by storing at page
+ * 20000 has dictionary elements in V8 (a hash lookup on every access), and one whose elements kind changes after
+ * code using it was optimised deoptimises that code (docs/jit.md, "Rare paths").
+ */
+export function pageTable<T>(h: Hart, fill: T): T[] {
+  return Array.from({ length: h.codePages.length }, () => fill);
+}
+
+/** Profile.compiled of a page without compiled code: shared, all zero, never written. */
+export const NOT_COMPILED = new Uint8Array(2048);
+
 /** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
 export interface Profile {
   threshold: number;
   counts: (Uint16Array | undefined)[];
-  /** Nonzero where compiled code starts. */
-  compiled: (Uint8Array | undefined)[];
+  /**
+   * Nonzero where compiled code starts; NOT_COMPILED for pages without any, so the lookup has no branch that
+   * runs only once the first unit exists (V8 deoptimised run() there, docs/jit.md).
+   */
+  compiled: Uint8Array[];
   /** Nonzero where the interpreter has started a block (entered a page, or a control transfer landed there). */
   seen: (Uint8Array | undefined)[];
 }
@@ -20,9 +35,10 @@ export interface Profile {
 export class Interpreter {
   readonly decoder = new Decoder(allDefs, compileForInterpreter);
   /** Decoded ops per RAM page, indexed by halfword offset. */
-  private pages: (Decoded | undefined)[][] = [];
+  private pages: ((Decoded | undefined)[] | undefined)[];
 
   constructor(readonly h: Hart) {
+    this.pages = pageTable(h, undefined);
     h.onCodeWrite = (ramOff, length) => this.invalidate(ramOff, length);
     // Device DMA and loaders write RAM directly.
     h.bus.onRamWrite = (ramOff, length) => {
@@ -83,8 +99,7 @@ export class Interpreter {
   profile: Profile | null = null;
 
   private compiledAt(pageOff: number, off: number): boolean {
-    const compiled = this.profile!.compiled[pageOff >>> 12];
-    return compiled !== undefined && compiled[off >>> 1] !== 0;
+    return this.profile!.compiled[pageOff >>> 12][off >>> 1] !== 0;
   }
 
   private markSeen(pageOff: number, off: number): void {

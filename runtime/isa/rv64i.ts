@@ -52,8 +52,10 @@ export const rv64i: InsnDef[] = [
   def('jalr', 'I', ...enc.f3(OP.JALR, 0),
     `${EA} const lo = ($pcLo + $len) | 0, hi = ($pcHi + ((lo >>> 0) < ($pcLo >>> 0) ? 1 : 0)) | 0; h.pcLo = alo & ~1; h.pcHi = ahi; x[$xd] = lo; x[$xd + 1] = hi;`,
     { ends: true }),
-  branch('beq', 0, 'al === bl && ah === bh'),
-  branch('bne', 1, 'al !== bl || ah !== bh'),
+  // Without && / ||: a comparison of the high words that runs only when the low words are equal (a loop's exit)
+  // has no type feedback in a unit V8 optimised before the loop first exited, and deoptimises it (docs/jit.md).
+  branch('beq', 0, '((al ^ bl) | (ah ^ bh)) === 0'),
+  branch('bne', 1, '((al ^ bl) | (ah ^ bh)) !== 0'),
   branch('blt', 4, 'lt(al, ah, bl, bh)'),
   branch('bge', 5, '!lt(al, ah, bl, bh)'),
   branch('bltu', 6, 'ltu(al, ah, bl, bh)'),
