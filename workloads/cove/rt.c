@@ -150,3 +150,18 @@ uint64_t probe_store(uint64_t addr, uint64_t val)
     *(volatile uint64_t *)addr = val;
     return probe_result(before);
 }
+
+void finish(const char *name, unsigned long checks, unsigned long failed)
+{
+    print(name);
+    print(": ");
+    print_dec(checks);
+    print(" checks, ");
+    print_dec(failed);
+    print(" failed\n");
+    if (!failed)
+        print("All OK\n");
+    sbi(EID_SRST, 0, SRST_SHUTDOWN, failed ? SRST_REASON_FAILURE : SRST_REASON_NONE);
+    for (;;)
+        __asm__ volatile("wfi");
+}

@@ -20,6 +20,9 @@ int check(const char *name, uint64_t got, uint64_t want);
 int check_err(const char *name, long got, long want);     /* SBI error codes, printed signed */
 int check_true(const char *name, int ok, uint64_t got);  /* want printed as "true" */
 int check_error(const char *name, long got);              /* any negative error */
+/* The host programs' end: "name: N checks, M failed", "All OK" if none failed, then SRST shutdown with reason
+ * none or system failure. */
+__attribute__((noreturn)) void finish(const char *name, unsigned long checks, unsigned long failed);
 /* "a_b" in a static buffer (valid until the next call) */
 const char *cat(const char *a, const char *b);
 

@@ -763,14 +763,5 @@ int main(unsigned long hartid, unsigned long dtb)
     check("no_unexpected_interrupts", irq_rec.count, expected_irqs);
     check("no_unexpected_fetch_faults", fetch_rec.count, expected_fetch_faults);
 
-    print("sbi_host: ");
-    print_dec(n_checks);
-    print(" checks, ");
-    print_dec(n_failed);
-    print(" failed\n");
-    if (!n_failed)
-        print("All OK\n");
-    sbi(EID_SRST, 0, SRST_SHUTDOWN, n_failed ? SRST_REASON_FAILURE : SRST_REASON_NONE);
-    for (;;)
-        wfi();
+    finish("sbi_host", n_checks, n_failed);
 }

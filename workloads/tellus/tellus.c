@@ -716,15 +716,5 @@ int main(unsigned long hartid, unsigned long dtb)
     }
     check("no_unexpected_traps", trap_rec.count, expected_traps);
 
-    unsigned long total = n_checks + guest_checks, failed = n_failed + guest_failed;
-    print("tellus: ");
-    print_dec(total);
-    print(" checks, ");
-    print_dec(failed);
-    print(" failed\n");
-    if (!failed)
-        print("All OK\n");
-    sbi(EID_SRST, 0, SRST_SHUTDOWN, failed ? SRST_REASON_FAILURE : SRST_REASON_NONE);
-    for (;;)
-        __asm__ volatile("wfi");
+    finish("tellus", n_checks + guest_checks, n_failed + guest_failed);
 }
