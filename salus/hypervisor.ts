@@ -76,9 +76,7 @@ export class Salus {
   private pool: number[] = [];
   private salusBase = 0;
   private hostFdt = 0;
-  /** The page of the PLIC's supervisor context for this hart: claim/complete go through Salus. */
-  private plicContextPage = -1;
-  /** The PLIC and the host's context number, when there is one to forward interrupts from. */
+  /** The PLIC and this hart's supervisor context number, when there is one: Salus forwards its interrupts. */
   private plic: { base: number; context: number } | null = null;
 
   constructor(readonly h: Hart, private readonly opts: SalusOptions) {
@@ -185,8 +183,8 @@ export class Salus {
         // which keeps the host to its own context; the other contexts (M-mode's) not at all.
         const base = Number(dev.reg()[0].address);
         this.mapRange(this.host, base, PLIC_ENABLES, LEAF_RW);
-        this.plicContextPage = this.plicSupervisorPage(root, dev);
-        if (this.plicContextPage >= 0) this.plic = { base, context: (this.plicContextPage - base - PLIC_CONTEXTS) / PAGE };
+        const context = this.plicSupervisorContext(root, dev);
+        if (context >= 0) this.plic = { base, context };
         continue;
       }
       for (const r of dev.reg()) this.mapRange(this.host, Number(r.address), Math.ceil(Number(r.size) / PAGE) * PAGE, LEAF_RW);
@@ -234,13 +232,13 @@ export class Salus {
     }
   }
 
-  /** The PLIC page of this hart's supervisor-mode context (interrupts-extended entry with cause 9). */
-  private plicSupervisorPage(root: DtNode, plic: DtNode): number {
+  /** The PLIC context of this hart's supervisor mode (its interrupts-extended entry with cause 9), or -1. */
+  private plicSupervisorContext(root: DtNode, plic: DtNode): number {
     const cpu = root.child('cpus')?.childrenNamed('cpu').find((c) => c.u32('reg') === this.h.mhartid);
     const intc = cpu?.child('interrupt-controller')?.u32('phandle');
     const cells = plic.numbers('interrupts-extended', 1).map(Number);
     for (let ctx = 0; 2 * ctx + 1 < cells.length; ctx++) {
-      if (cells[2 * ctx] === intc && cells[2 * ctx + 1] === Irq.SEI) return Number(plic.reg()[0].address) + PLIC_CONTEXTS + ctx * PAGE;
+      if (cells[2 * ctx] === intc && cells[2 * ctx + 1] === Irq.SEI) return ctx;
     }
     return -1;
   }
@@ -359,12 +357,14 @@ export class Salus {
   private hostGuestPageFault(cause: number): void {
     const gpa = this.faultGpa();
     const p = this.plic;
-    const ownEnables = p && gpa >= p.base + PLIC_ENABLES + 0x80 * p.context && gpa < p.base + PLIC_ENABLES + 0x80 * (p.context + 1);
-    const enablePage = p && gpa >= p.base + PLIC_ENABLES && gpa < p.base + PLIC_ENABLES + PAGE;
-    if ((p && gpa >= this.plicContextPage && gpa < this.plicContextPage + PAGE) || enablePage) {
-      // Other contexts' enable words read as zero and ignore writes.
-      const next = this.emulateMmio(gpa, !enablePage || !!ownEnables);
-      if (next !== null) { this.syncExternalInterrupt(); this.enterGuest(next); return; }
+    if (p) {
+      const within = (start: number, len: number) => gpa >= start && gpa < start + len;
+      const enablePage = within(p.base + PLIC_ENABLES, PAGE);
+      if (enablePage || within(p.base + PLIC_CONTEXTS + p.context * PAGE, PAGE)) {
+        // Other contexts' enable words read as zero and ignore writes.
+        const next = this.emulateMmio(gpa, !enablePage || within(p.base + PLIC_ENABLES + 0x80 * p.context, 0x80));
+        if (next !== null) { this.syncExternalInterrupt(); this.enterGuest(next); return; }
+      }
     }
     // Outside what the host may use (Salus's memory, confidential pages, holes): an access fault for the host.
     this.inject(ACCESS_FAULT[cause], this.csr(CSR.stval));
@@ -382,10 +382,7 @@ export class Salus {
     if (!dev || (opcode !== 0x03 && opcode !== 0x23) || width > 4 || gpa % width !== 0) return null;
     const h = this.h;
     if (opcode === 0x03) {
-      const v = allowed ? dev.read(gpa - dev.base, width) : 0;
-      const bits = 8 * width;
-      const value = funct3 < 4 ? BigInt.asIntN(bits, BigInt(v)) : BigInt.asUintN(bits, BigInt(v));
-      h.setX((tinst >>> 7) & 31, BigInt.asUintN(64, value));
+      h.setX((tinst >>> 7) & 31, loadResult(funct3, BigInt(allowed ? dev.read(gpa - dev.base, width) : 0)));
     } else if (allowed) {
       dev.write(gpa - dev.base, width, Number(h.getX((tinst >>> 20) & 31) & 0xffffffffn) | 0);
     }
@@ -403,14 +400,11 @@ export class Salus {
   // ---- SBI for the host ----
 
   private hostEcall(): void {
-    const h = this.h;
-    const eid = Number(h.getX(17) & 0xffffffffn), fid = Number(h.getX(16) & 0xffffffffn);
-    const args = [10, 11, 12, 13, 14, 15].map((r) => h.getX(r));
+    const { eid, fid, args } = sbiCallOf(this.h);
     this.setCsr(CSR.sepc, this.csr(CSR.sepc) + 4n);
     const r = this.hostSbi(eid, fid, args);
     if (r === null) return; // the call did not return (hart stopped, system reset): the hart is parked
-    h.setX(10, BigInt.asUintN(64, BigInt(r[0])));
-    if (eid > SBI_EXT.LEGACY_SHUTDOWN) h.setX(11, r[1]);
+    setSbiResult(this.h, r, eid <= SBI_EXT.LEGACY_SHUTDOWN);
     this.resume();
   }
 
@@ -523,6 +517,26 @@ export class Salus {
     const total = [...this.stats.exits.values()].reduce((s, n) => s + n, 0);
     return `salus exits ${total}${exits ? ` (${exits})` : ''}, salus ms ${this.stats.ms.toFixed(1)}`;
   }
+}
+
+/** The SBI call an ecall makes: extension and function IDs (a7, a6: 32 bits) and the arguments a0..a5. */
+export function sbiCallOf(h: Hart): { eid: number; fid: number; args: bigint[] } {
+  return {
+    eid: Number(h.getX(17) & 0xffffffffn), fid: Number(h.getX(16) & 0xffffffffn),
+    args: [10, 11, 12, 13, 14, 15].map((r) => h.getX(r)),
+  };
+}
+
+/** Return an SBI result in a0 (error) and a1 (value); legacy calls return a0 only. */
+export function setSbiResult(h: Hart, r: [number, bigint], legacy = false): void {
+  h.setX(10, BigInt.asUintN(64, BigInt(r[0])));
+  if (!legacy) h.setX(11, r[1]);
+}
+
+/** A load's result as it lands in rd: `raw` sign-extended (funct3 0-2) or zero-extended (4-6) from its width. */
+export function loadResult(funct3: number, raw: bigint): bigint {
+  const bits = 8 << (funct3 & 3);
+  return BigInt.asUintN(64, funct3 < 4 ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw));
 }
 
 /** An ISA string without the H extension (single letter h before the first multi-letter extension). */

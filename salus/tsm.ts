@@ -6,7 +6,7 @@
 import { CSR } from '../runtime/csr.js';
 import { Cause, Irq } from '../runtime/trap.js';
 import { SBI_ERR } from '../runtime/firmware/sbi.js';
-import { Salus, SbiExtension, SbiResult, sbiOk, sbiErr } from './hypervisor.js';
+import { Salus, SbiExtension, SbiResult, sbiOk, sbiErr, sbiCallOf, setSbiResult, loadResult } from './hypervisor.js';
 import { GStage, PAGE, ROOT_BYTES, GPA_LIMIT, LEAF_RWX, LEAF_RW, PTE } from './gstage.js';
 import { Page } from './pages.js';
 import { AttestationKey, Measurements, attestationCapabilities, CAPS_SIZE, CERT_FORMAT_X509, HASH_SIZE, CHALLENGE_SIZE } from './attestation.js';
@@ -560,9 +560,7 @@ export class Tsm implements SbiExtension {
         if (!p.legacy) h.setX(11, shm(11));
         return pc + 4n;
       case 'mmio-load': {
-        const bits = 8 << (p.funct3 & 3);
-        const raw = shm(10);
-        h.setX(p.rd, BigInt.asUintN(64, p.funct3 < 4 ? BigInt.asIntN(bits, raw) : BigInt.asUintN(bits, raw)));
+        h.setX(p.rd, loadResult(p.funct3, shm(10)));
         return pc + BigInt(p.len);
       }
       case 'mmio-store': return pc + BigInt(p.len);
@@ -684,13 +682,11 @@ export class Tsm implements SbiExtension {
 
   private tvmEcall(t: Tvm, v: Vcpu, sepc: bigint): void {
     const h = this.salus.h;
-    const eid = Number(h.getX(17) & 0xffffffffn), fid = Number(h.getX(16) & 0xffffffffn);
-    const a = [10, 11, 12, 13, 14, 15].map((r) => h.getX(r));
+    const { eid, fid, args: a } = sbiCallOf(h);
     const gprs = new Map([10, 11, 12, 13, 14, 15, 16, 17].map((r) => [r, h.getX(r)] as [number, bigint]));
     this.count(eid, fid);
     const answer = (r: [number, bigint]) => {
-      h.setX(10, BigInt.asUintN(64, BigInt(r[0])));
-      h.setX(11, r[1]);
+      setSbiResult(h, r);
       this.salus.enterGuest(sepc + 4n);
     };
     if (eid === EID.BASE) {
@@ -710,8 +706,7 @@ export class Tsm implements SbiExtension {
     }
     const r = this.covg(t, v, fid, a);
     if (r === 'share') { this.exit(t, v, sepc, BigInt(Cause.EcallVS), 0n, 0n, { gprs }); return; }
-    h.setX(10, BigInt.asUintN(64, BigInt(r[0])));
-    h.setX(11, r[1]);
+    setSbiResult(h, r);
     // Errors go straight back; a successful call is also reported to the host, for information.
     if (r[0] === E.SUCCESS) this.exit(t, v, sepc + 4n, BigInt(Cause.EcallVS), 0n, 0n, { gprs });
     else this.salus.enterGuest(sepc + 4n);
