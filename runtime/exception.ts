@@ -14,6 +14,11 @@ export function causeName(cause: number): string {
   return CAUSE_NAMES[cause] ?? `cause ${cause}`;
 }
 
+/** A guest (V=1) looping under a hypervisor whose own timer is armed will be preempted: it is not stuck. */
+function preemptible(h: Hart): boolean {
+  return h.virt && (h.mie & (1 << 5)) !== 0 && h.stimecmp !== 0xffffffffffffffffn;
+}
+
 /**
  * Take the pending exception. If its handler is the faulting instruction itself (say stvec is 0 and nothing is
  * mapped there), the guest can never make progress: record why and stop, rather than spin forever.
@@ -21,9 +26,7 @@ export function causeName(cause: number): string {
 export function takeException(h: Hart): void {
   const lo = h.pcLo, hi = h.pcHi, cause = h.trapCause, tval = h.trapTval;
   takeTrap(h, cause, tval, false);
-  // A guest looping like this under a hypervisor whose own timer is armed will be preempted: not stuck.
-  const preemptible = h.virt && (h.mie & (1 << 5)) !== 0 && h.stimecmp !== 0xffffffffffffffffn;
-  if (h.pcLo === lo && h.pcHi === hi && !preemptible) {
+  if (h.pcLo === lo && h.pcHi === hi && !preemptible(h)) {
     const pc = ((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16);
     h.stuck ??= `the guest is stuck: ${causeName(cause)} at pc 0x${pc} (tval 0x${tval.toString(16)}) traps to its own address`;
     h.stop = true;
