@@ -43,7 +43,7 @@ class PageCode {
 
 const overlaps = (b: Block, lo: number, hi: number) => b.off < hi && lo < b.end;
 
-export interface JitStats { compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
+export interface JitStats { interpreted: number; unitCalls: number; compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
 
 /**
  * Most instructions in one call of a unit. A unit's exit path gets V8 type feedback only when a call returns
@@ -63,7 +63,7 @@ export class JitEngine {
   /** Pages holding compiled code, oldest first, for eviction. */
   private compiledPages: number[] = [];
   private readonly profile: Profile;
-  readonly stats: JitStats = { compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
+  readonly stats: JitStats = { interpreted: 0, unitCalls: 0, compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
@@ -209,7 +209,7 @@ export class JitEngine {
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
         if (compiled[i] !== 0) {
-          if (left > 0) { n += this.pages[page]!.units[i]!(h, Math.min(left, UNIT_CALL_INSNS)); continue; }
+          if (left > 0) { n += this.pages[page]!.units[i]!(h, Math.min(left, UNIT_CALL_INSNS)); this.stats.unitCalls++; continue; }
         } else {
           const counts = this.profile.counts[page];
           if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
@@ -218,7 +218,9 @@ export class JitEngine {
           }
         }
         // The interpreter runs until compiled or newly hot code starts.
-        n += this.interp.run(budget - n);
+        const ran = this.interp.run(budget - n);
+        n += ran;
+        this.stats.interpreted += ran;
       } catch (e) {
         if (e !== TRAP) throw e;
         takeException(h);

@@ -1,7 +1,7 @@
 // Translate the hot blocks of one code page into a single JavaScript function with an internal dispatch loop,
 // so loops inside the page stay inside one function. Guest x registers live in locals while it runs.
 import type { Decoded } from '../runtime/decoder.js';
-import { FS_OFF, helperNames, templateOf } from '../runtime/isa/index.js';
+import { FS_OFF, hartViews, helperNames, templateOf } from '../runtime/isa/index.js';
 import { DIRTY } from '../runtime/isa/fp.js';
 import * as helpers from '../runtime/isa/helpers.js';
 import type { Hart } from '../runtime/hart.js';
@@ -33,7 +33,7 @@ function mayTrap(d: Decoded): boolean {
   return r;
 }
 /** Instructions after which a device may have raised an interrupt or code may have been overwritten. */
-const touchesMemory = (d: Decoded) => /\b(store\d+|load\d+|amo|storeConditional|loadReserved)\(/.test(d.def.exec);
+const touchesMemory = (d: Decoded) => /\b(store\w*|load\w*|amo)\(/.test(d.def.exec);
 
 /** A conditional branch whose both successors are in the same page: the JIT only needs its condition. */
 function inPageBranch(d: Decoded, off: number): boolean {
@@ -191,7 +191,7 @@ export function regionSource(blocks: Block[], name: string): string {
   const body = blocks.map((b) => blockSource(b, temps)).join('\n');
   return `"use strict";
 return function ${name}(h, budget) {
-const x = h.x, f = h.f, fi = h.fi;
+${hartViews(body)}
 const pcHi = h.pcHi, base = h.pcLo & -4096;
 // n counts instructions retired in this call; synced of them are already in h.instret (added before CSR reads).
 let off = h.pcLo & 4095, n = 0, synced = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;

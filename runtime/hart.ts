@@ -13,12 +13,15 @@ export const PAGE_MASK = ~0xfff;
 
 export const enum Priv { U = 0, S = 1, M = 3 }
 
+/** Tag of an empty TLB entry: bits 3–11 set, which no page address masked for an access check has. */
+export const INVALID_TAG = 0xff8;
+
 /** Software-visible TLB for one access type: direct-mapped, keyed by virtual page, value is a RAM page offset. */
 export class Tlb {
-  tagLo = new Int32Array(TLB_SIZE).fill(1);
+  tagLo = new Int32Array(TLB_SIZE).fill(INVALID_TAG);
   tagHi = new Int32Array(TLB_SIZE);
   off = new Int32Array(TLB_SIZE);
-  flush(): void { this.tagLo.fill(1); }
+  flush(): void { this.tagLo.fill(INVALID_TAG); }
 }
 
 export class Hart {
@@ -156,7 +159,7 @@ export class Hart {
   protectCodePage(ramPage: number): void {
     this.codePages[ramPage] = 1;
     const off = ramPage << 12, t = this.tlbW;
-    for (let i = 0; i < TLB_SIZE; i++) if (t.off[i] === off) t.tagLo[i] = 1;
+    for (let i = 0; i < TLB_SIZE; i++) if (t.off[i] === off) t.tagLo[i] = INVALID_TAG;
   }
 
   /** Translate and check an access; returns the physical address. Fills the TLB when the page is plain RAM. */

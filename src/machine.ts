@@ -144,6 +144,8 @@ export class Machine {
 
   /** Guest instructions executed and host time spent running. */
   readonly stats = { instructions: 0, seconds: 0 };
+  /** (ms, instructions executed) pairs taken as the run goes, for the second-half rate. */
+  private readonly progress: number[] = [];
   /** Instructions executed towards --max-insns. */
   private executed = 0;
 
@@ -193,7 +195,9 @@ export class Machine {
         // Slices cut short by a CSR write or an MMIO access are frequent: poll the clocks only after a full
         // slice or every 64 short ones.
         if (full || (++round & 63) === 0) {
-          if (performance.now() >= until) return { kind: 'paused', idleMs: 0 };
+          const now = performance.now();
+          this.progress.push(now, this.executed);
+          if (now >= until) return { kind: 'paused', idleMs: 0 };
           this.clint.update();
         }
         const irq = pendingInterrupt(h);
@@ -232,10 +236,15 @@ export class Machine {
     const { instructions, seconds } = this.stats;
     const lines = [`instructions ${instructions}`, `seconds ${seconds.toFixed(3)}`, `MIPS ${(instructions / seconds / 1e6).toFixed(1)}`,
       `page walks ${mmuStats.walks}`];
+    // The second half of the instructions measures the steady state, after the JIT's (and V8's) warm-up.
+    const p = this.progress, last = p.length - 2;
+    const half = p.findIndex((v, i) => i % 2 === 1 && v >= this.executed / 2);
+    if (half > 0 && last > half) lines.push(`MIPS second half ${((p[last + 1] - p[half]) / (p[last] - p[half - 1]) / 1e3).toFixed(1)}`);
     if (this.engine instanceof JitEngine) {
       const j = this.engine.stats;
       lines.push(`jit units ${j.compiledUnits}, blocks ${j.compiledBlocks}, compile ms ${j.compileMs.toFixed(1)}, ` +
-        `source KiB ${(j.sourceBytes / 1024).toFixed(0)}, invalidations ${j.invalidations}, evictions ${j.evictions}`);
+        `source KiB ${(j.sourceBytes / 1024).toFixed(0)}, invalidations ${j.invalidations}, evictions ${j.evictions}`,
+        `jit unit calls ${j.unitCalls}, interpreted instructions ${j.interpreted} (${(100 * j.interpreted / instructions).toFixed(1)}%)`);
     }
     return lines.join('\n');
   }

@@ -1,6 +1,6 @@
 // F and D extensions. Doubles live in f[] (bits in fi[]); singles are NaN-boxed in the low word of fi[].
 import { def, InsnDef, OP } from './types.js';
-import { EA, setW } from './snippets.js';
+import { EA, setW, load, store } from './snippets.js';
 
 /** With V=1 (hypervisor extension) vsstatus.FS becomes Dirty as well. */
 export const DIRTY = 'h.mstatus |= 0x6000; if (h.virt) h.vsstatus |= 0x6000;';
@@ -66,10 +66,10 @@ const sgnjD = (name: string, f3: number, sign: string) =>
   opfp(name, 0x04, 1, `const lo = fi[$rs1 * 2], a = fi[$rs1 * 2 + 1], b = fi[$rs2 * 2 + 1]; fi[$rd * 2] = lo; fi[$rd * 2 + 1] = (a & 0x7fffffff) | (${sign} & 0x80000000); ${DIRTY}`, { f3 });
 
 export const fp: InsnDef[] = [
-  fload('flw', 2, 'const v = load32(h, alo, ahi); fi[$rd * 2] = v; fi[$rd * 2 + 1] = -1;'),
-  fload('fld', 3, 'const v = load64(h, alo, ahi); fi[$rd * 2 + 1] = out.hi; fi[$rd * 2] = v;'),
-  fstore('fsw', 2, 'store32(h, alo, ahi, fi[$rs2 * 2]);'),
-  fstore('fsd', 3, 'store64(h, alo, ahi, fi[$rs2 * 2], fi[$rs2 * 2 + 1]);'),
+  fload('flw', 2, load(4, (v) => `fi[$rd * 2] = ${v}; fi[$rd * 2 + 1] = -1;`)),
+  fload('fld', 3, load(8, (v, vh) => `fi[$rd * 2 + 1] = ${vh}; fi[$rd * 2] = ${v};`)),
+  fstore('fsw', 2, store(4, 'fi[$rs2 * 2]')),
+  fstore('fsd', 3, store(8, 'fi[$rs2 * 2]', 'fi[$rs2 * 2 + 1]')),
   ...arith('s'),
   ...arith('d'),
   sgnjS('fsgnj.s', 0, 'b'), sgnjS('fsgnjn.s', 1, '~b'), sgnjS('fsgnjx.s', 2, '(a ^ b)'),

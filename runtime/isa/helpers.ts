@@ -6,7 +6,7 @@ import { csrRead, csrWrite, MSTATUS, readMip } from '../csr.js';
 import { out } from '../int64.js';
 import { HSTATUS } from '../hcsr.js';
 
-export { load8, load16, load32, load64, store8, store16, store32, store64 } from '../hart.js';
+export { loadSlow, load64Slow, storeSlow, store64Slow } from '../hart.js';
 export { mul, mulh, mulhsu, mulhu, div, divu, rem, remu, lt, ltu, out } from '../int64.js';
 export { hlv, hsv, hfence } from './hypervisor.js';
 

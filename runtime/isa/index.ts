@@ -23,12 +23,28 @@ export function templateOf(def: InsnDef): string {
 }
 
 
+/**
+ * Hart state a template may name without `h.`: bound once at the top of the function that runs it (an interpreter
+ * op, a JIT unit), and only if the code uses it. None of these objects is ever replaced.
+ */
+const HART_VIEWS: Record<string, string> = {
+  x: 'h.x', f: 'h.f', fi: 'h.fi', ram8: 'h.ram8', ram16: 'h.ram16', ram32: 'h.ram32',
+  rTagLo: 'h.tlbR.tagLo', rTagHi: 'h.tlbR.tagHi', rOff: 'h.tlbR.off',
+  wTagLo: 'h.tlbW.tagLo', wTagHi: 'h.tlbW.tagHi', wOff: 'h.tlbW.off',
+};
+
+/** `const` declarations binding the hart views that `code` uses. */
+export function hartViews(code: string): string {
+  const used = Object.keys(HART_VIEWS).filter((k) => new RegExp(`(?<![.\\w$])${k}\\b`).test(code));
+  return used.length ? `const ${used.map((k) => `${k} = ${HART_VIEWS[k]}`).join(', ')};` : '';
+}
+
 /** Interpreter form: fields are read from the decoded op. */
 export function compileForInterpreter(def: InsnDef): ExecFn {
   const body = templateOf(def)
     .replace(/\$(xd|x1|x2|rd|rs1|rs2|rs3|imm|rm|len|raw)\b/g, 'd.$1')
     .replace(/\$pcLo\b/g, 'h.pcLo').replace(/\$pcHi\b/g, 'h.pcHi');
-  const src = `"use strict"; return function op_${def.name.replace(/\W/g, '_')}(h, d) { const x = h.x, f = h.f, fi = h.fi;\n${body}\n};`;
+  const src = `"use strict"; return function op_${def.name.replace(/\W/g, '_')}(h, d) { ${hartViews(body)}\n${body}\n};`;
   try {
     return new Function(...helperNames, src)(...helperValues) as ExecFn;
   } catch (e) {

@@ -1,6 +1,6 @@
 // RV64I base integer instructions, Zifencei and the M extension.
 import { def, enc, InsnDef, OP } from './types.js';
-import { EA, pcPlus, setW, setPair } from './snippets.js';
+import { EA, pcPlus, setW, setPair, load as loadInsn, store as storeInsn } from './snippets.js';
 
 const alu = (name: string, f3: number, f7: number, body: string) =>
   def(name, 'R', ...enc.f7(OP.OP, f3, f7), `const al = x[$x1], ah = x[$x1 + 1], bl = x[$x2], bh = x[$x2 + 1]; ${body}`);
@@ -20,10 +20,8 @@ const branch = (name: string, f3: number, cond: string) => {
     { ends: true, branchCond: `${operands} taken = ${cond};` });
 };
 
-const load = (name: string, f3: number, value: string) =>
-  def(name, 'I', ...enc.f3(OP.LOAD, f3), `${EA} ${value}`);
-const store = (name: string, f3: number, call: string) =>
-  def(name, 'S', ...enc.f3(OP.STORE, f3), `${EA} ${call};`);
+const load = (name: string, f3: number, code: string) => def(name, 'I', ...enc.f3(OP.LOAD, f3), `${EA} ${code}`);
+const store = (name: string, f3: number, code: string) => def(name, 'S', ...enc.f3(OP.STORE, f3), `${EA} ${code}`);
 
 // 64-bit shifts written out (not helper calls) so that a constant shift amount folds to straight-line code.
 const SHIFT: Record<string, string> = {
@@ -60,17 +58,17 @@ export const rv64i: InsnDef[] = [
   branch('bge', 5, '!lt(al, ah, bl, bh)'),
   branch('bltu', 6, 'ltu(al, ah, bl, bh)'),
   branch('bgeu', 7, '!ltu(al, ah, bl, bh)'),
-  load('lb', 0, setW('(load8(h, alo, ahi) << 24) >> 24')),
-  load('lh', 1, setW('(load16(h, alo, ahi) << 16) >> 16')),
-  load('lw', 2, setW('load32(h, alo, ahi)')),
-  load('ld', 3, setPair('load64(h, alo, ahi)')),
-  load('lbu', 4, set64('load8(h, alo, ahi)', '0')),
-  load('lhu', 5, set64('load16(h, alo, ahi)', '0')),
-  load('lwu', 6, set64('load32(h, alo, ahi)', '0')),
-  store('sb', 0, 'store8(h, alo, ahi, x[$x2])'),
-  store('sh', 1, 'store16(h, alo, ahi, x[$x2])'),
-  store('sw', 2, 'store32(h, alo, ahi, x[$x2])'),
-  store('sd', 3, 'store64(h, alo, ahi, x[$x2], x[$x2 + 1])'),
+  load('lb', 0, loadInsn(1, (v) => setW(`(${v} << 24) >> 24`))),
+  load('lh', 1, loadInsn(2, (v) => setW(`(${v} << 16) >> 16`))),
+  load('lw', 2, loadInsn(4, (v) => setW(v))),
+  load('ld', 3, loadInsn(8, (v, vh) => set64(v, vh))),
+  load('lbu', 4, loadInsn(1, (v) => set64(v, '0'))),
+  load('lhu', 5, loadInsn(2, (v) => set64(v, '0'))),
+  load('lwu', 6, loadInsn(4, (v) => set64(`${v}`, '0'))),
+  store('sb', 0, storeInsn(1, 'x[$x2]')),
+  store('sh', 1, storeInsn(2, 'x[$x2]')),
+  store('sw', 2, storeInsn(4, 'x[$x2]')),
+  store('sd', 3, storeInsn(8, 'x[$x2]', 'x[$x2 + 1]')),
   aluImm('addi', 0, ADD),
   aluImm('slti', 2, bool('lt(al, ah, bl, bh)')),
   aluImm('sltiu', 3, bool('ltu(al, ah, bl, bh)')),
