@@ -1,13 +1,13 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
+import { Interpreter, LOOP_WEIGHT, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
 import { Block, RegionFn, compileRegion, regionSource } from './translate.js';
 
 export interface JitOptions {
-  /** Executions of a block before its page is compiled. */
+  /** Iterations of a loop before it is compiled; code entered by calls and returns needs LOOP_WEIGHT times as many. */
   threshold: number;
   /** Most instructions in one block. */
   maxBlockLength: number;
@@ -69,7 +69,7 @@ export class JitEngine {
     this.interp = new Interpreter(h);
     this.pages = pageTable(h, undefined);
     this.profile = {
-      threshold: Math.max(1, Math.min(opts.threshold, 0xffff)),
+      threshold: Math.max(1, Math.min(opts.threshold, Math.floor(0xffff / LOOP_WEIGHT))) * LOOP_WEIGHT,
       counts: pageTable(h, undefined), compiled: pageTable(h, NOT_COMPILED), seen: pageTable(h, undefined),
     };
     this.interp.profile = this.profile;
@@ -91,6 +91,8 @@ export class JitEngine {
     this.pages[p] = undefined;
     this.profile.compiled[p] = NOT_COMPILED;
     this.profile.seen[p] = undefined;
+    // It must become hot again before it is compiled again, or pages would evict each other on every entry.
+    this.profile.counts[p] = undefined;
   }
 
   /** Drop the units (and cached blocks) holding any of the written bytes; writes to data beside code cost nothing. */
@@ -158,6 +160,9 @@ export class JitEngine {
       // Blocks the interpreter never started are left out: V8 would optimise the unit before they ever ran, and
       // deoptimise it ("insufficient type feedback") when they first do.
       if (chosen.has(off) || (off !== entry && !seen?.[off >>> 1])) continue;
+      // Another unit's entry (typically a loop) is left to that unit: it is optimised already, and taking it in
+      // here would compile it again, in a larger function.
+      if (off !== entry && this.profile.compiled[page][off >>> 1]) continue;
       let b = code.blocks.get(off);
       if (!b) { b = this.buildBlock(pageOff, off); code.blocks.set(off, b); }
       if (b.ops.length === 0 || insns + b.ops.length > this.opts.maxUnitInsns) continue;

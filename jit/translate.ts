@@ -22,18 +22,29 @@ export const BREAK = Object.freeze({ break: true });
 
 // Helpers that never throw: calls to anything else may raise a trap.
 const PURE_CALLS = new Set(['mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'lt', 'ltu', 'imul']);
-const mayTrapCache = new Map<string, boolean>();
-function mayTrap(d: Decoded): boolean {
-  let r = mayTrapCache.get(d.def.name);
+const mayTrapCode = (code: string) =>
+  /\bthrow\b/.test(code) || [...code.matchAll(/([A-Za-z_]\w*)\s*\(/g)].some((m) => !PURE_CALLS.has(m[1]) && m[1] !== 'if');
+/** Miss paths of inline loads and stores (runtime/isa/snippets.ts): the only places such an instruction can trap. */
+const SLOW_PATH = /\{ \$beforeSlow[^{}]*\}/g;
+const trapCache = new Map<string, Trap>();
+/** Where an instruction may trap: nowhere, only in its marked miss paths, or anywhere. */
+const enum Trap { Never, InSlowPath, Anywhere }
+function trapOf(d: Decoded): Trap {
+  let r = trapCache.get(d.def.name);
   if (r === undefined) {
     const body = templateOf(d.def);
-    r = /\bthrow\b/.test(body) || [...body.matchAll(/([A-Za-z_]\w*)\s*\(/g)].some((m) => !PURE_CALLS.has(m[1]) && m[1] !== 'if');
-    mayTrapCache.set(d.def.name, r);
+    r = !mayTrapCode(body) ? Trap.Never : /\$beforeSlow/.test(body) && !mayTrapCode(body.replace(SLOW_PATH, '')) ? Trap.InSlowPath : Trap.Anywhere;
+    trapCache.set(d.def.name, r);
   }
   return r;
 }
-/** Instructions after which a device may have raised an interrupt or code may have been overwritten. */
-const touchesMemory = (d: Decoded) => /\b(store\w*|load\w*|amo)\(/.test(d.def.exec);
+/** Instructions after which code may have been overwritten: the unit must leave before the next one. */
+const writesMemory = (d: Decoded) => /\b(store\w*|amo|hsv)\(/.test(d.def.exec);
+/**
+ * Blocks after which a device may have moved an interrupt line (an MMIO access) or code may have been
+ * overwritten: the unit checks h.stop at their end. Interrupts are taken at block boundaries.
+ */
+const checksStop = (b: Block) => b.ops.some((d) => d.def.system || /\b(store\w*|load\w*|amo|hlv|hsv)\(/.test(d.def.exec));
 
 /** A conditional branch whose both successors are in the same page: the JIT only needs its condition. */
 function inPageBranch(d: Decoded, off: number): boolean {
@@ -98,7 +109,7 @@ function hoistTemps(code: string, temps: Set<string>): string {
  */
 function transfer(b: Block, last: Decoded): string {
   const lastOff = b.end - last.len;
-  const stopCheck = touchesMemory(last) || last.def.system ? 'h.stop || ' : '';
+  const stopCheck = checksStop(b) ? 'h.stop || ' : '';
   // Leaving with off >= 0 resumes there; the exit after the switch computes the pc (see regionSource).
   const goTo = (offExpr: string) => `off = ${offExpr}; if (${stopCheck}n >= budget) break; continue;`;
   if (last.def.branchCond !== undefined && inPageBranch(last, lastOff)) return goTo(`taken ? ${lastOff + last.imm} : ${b.end}`);
@@ -119,7 +130,7 @@ const slots = (code: string, re: RegExp) => [...code.matchAll(re)].map((m) => Nu
 const store = (dirty: Set<number>) => [...dirty].filter((i) => i < 64).map((i) => `x[${i}] = r${i};`).join(' ');
 
 /** One instruction's code, with the block offset it starts at. */
-interface Insn { d: Decoded; off: number; idx: number; code: string; trap: boolean; csr: boolean }
+interface Insn { d: Decoded; off: number; idx: number; code: string; trap: Trap; csr: boolean }
 
 function blockInsns(b: Block, temps: Set<string>): Insn[] {
   let off = b.off;
@@ -129,7 +140,7 @@ function blockInsns(b: Block, temps: Set<string>): Insn[] {
     // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
     if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
     code = hoistTemps(code, temps);
-    const insn = { d, off, idx, code, trap: mayTrap(d), csr: /\bcsrInsn\(/.test(code) };
+    const insn = { d, off, idx, code, trap: trapOf(d), csr: /\bcsrInsn\(/.test(code) };
     off += d.len;
     return insn;
   });
@@ -139,15 +150,21 @@ function blockInsns(b: Block, temps: Set<string>): Insn[] {
 function blockBody(b: Block, insns: Insn[], locals: number[], dirty: Set<number>): string {
   const lines: string[] = [];
   for (const { d, off, idx, code, trap, csr } of insns) {
-    if (trap || csr) { lines.push(store(dirty)); dirty.clear(); }
-    if (trap) lines.push(`k = ${off}; j = ${idx};`);
+    const anywhere = trap === Trap.Anywhere;
+    if (anywhere || csr) { lines.push(store(dirty)); dirty.clear(); }
+    if (anywhere) lines.push(`k = ${off}; j = ${idx};`);
+    // A load or store that hits in the TLB cannot trap or write code: the write-back and the stop check are
+    // in its miss path only. The registers stay dirty after it.
+    let c = trap !== Trap.InSlowPath ? code.replace(/\$(beforeSlow|afterStore)\b/g, '')
+      : code.replace(/\$beforeSlow\b/g, `${store(dirty)} k = ${off}; j = ${idx};`)
+        .replace(/\$afterStore\b/g, `if (h.stop) { k = ${off + d.len}; j = ${idx + 1}; throw BREAK; }`);
     // CSR instructions read and write h.x themselves; they may read instret, so account for the instructions
     // retired so far first.
-    const c = csr ? `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${code} ${locals.map((i) => `r${i} = x[${i}];`).join(' ')}` : code;
+    if (csr) c = `h.instret += n + ${idx} - synced; synced = n + ${idx}; ${c} ${locals.map((i) => `r${i} = x[${i}];`).join(' ')}`;
     // The marker names the guest instruction (block offset, index) for source maps; it costs nothing to run.
     lines.push(`/*@${b.off}:${idx}*/ { ${c} }`);
     for (const i of slots(code, WRITE)) dirty.add(i);
-    if (touchesMemory(d) && idx < b.ops.length - 1) {
+    if (writesMemory(d) && trap !== Trap.InSlowPath && idx < b.ops.length - 1) {
       // The registers are stored before the check, not inside it: code that has never run has no type feedback,
       // and V8 deoptimises the unit when it first runs (docs/jit.md, "Rare paths").
       lines.push(`${store(dirty)} if (h.stop) { k = ${off + d.len}; j = ${idx + 1}; throw BREAK; }`);
@@ -176,7 +193,7 @@ function blockSource(b: Block, temps: Set<string>): string {
     body = blockBody(b, insns, locals, dirty);
     // Those hold the guest's values on the first iteration too.
     for (const i of dirty) loaded.add(i);
-    const stopCheck = touchesMemory(last) ? 'h.stop || ' : '';
+    const stopCheck = checksStop(b) ? 'h.stop || ' : '';
     body = `for (;;) {\n${body}\nn += ${b.ops.length};\nif (!taken || ${stopCheck}n >= budget) break;\n}`;
   }
   const load = [...loaded].map((i) => `r${i} = x[${i}];`).join(' ');

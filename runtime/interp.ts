@@ -20,7 +20,15 @@ export function pageTable<T>(h: Hart, fill: T): T[] {
 export const NOT_COMPILED = new Uint8Array(2048);
 
 /** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
+/**
+ * What a loop iteration counts towards compiling its header, against 1 for entering code by a call, a return or
+ * from another page: straight-line code must run LOOP_WEIGHT times as often as a loop before a unit pays for V8's
+ * warm-up (docs/jit.md, "Entry points").
+ */
+export const LOOP_WEIGHT = 32;
+
 export interface Profile {
+  /** Count at which an entry point is compiled: loop iterations times LOOP_WEIGHT. */
   threshold: number;
   counts: (Uint16Array | undefined)[];
   /**
@@ -107,15 +115,15 @@ export class Interpreter {
     (seen[page] ?? (seen[page] = new Uint8Array(2048)))[off >>> 1] = 1;
   }
 
-  /** Count a loop header; true if the JIT should take over here. */
-  private jitWants(pageOff: number, off: number): boolean {
+  /** Count an entry point (weight 1, or LOOP_WEIGHT for a loop header); true if the JIT should take over here. */
+  private jitWants(pageOff: number, off: number, weight: number): boolean {
     if (this.compiledAt(pageOff, off)) return true;
     const prof = this.profile!, page = pageOff >>> 12, i = off >>> 1;
     let counts = prof.counts[page];
     if (counts === undefined) counts = prof.counts[page] = new Uint16Array(2048);
-    const c = (counts[i] + 1) & 0xffff;
+    const old = counts[i], c = Math.min(old + weight, 0xffff);
     counts[i] = c;
-    return c === prof.threshold;
+    return old < prof.threshold && c >= prof.threshold;
   }
 
   /**
@@ -135,7 +143,7 @@ export class Interpreter {
           const baseLo = h.pcLo & PAGE_MASK, baseHi = h.pcHi;
           let off = h.pcLo & 0xfff;
           if (profiled) {
-            if (n > 0 && this.compiledAt(pageOff, off)) { handOver = true; break; }
+            if (this.jitWants(pageOff, off, 1) && n > 0) { handOver = true; break; }
             this.markSeen(pageOff, off);
           }
           for (;;) {
@@ -167,7 +175,8 @@ export class Interpreter {
               const from = off;
               off = h.pcLo & 0xfff;
               if (profiled) {
-                if (off <= from && this.jitWants(pageOff, off)) { handOver = true; break; }
+                // Entry points worth a unit: loop headers (backward branches) and calls and returns (jumps).
+                if ((off <= from || d.def.format !== 'B') && this.jitWants(pageOff, off, off <= from ? LOOP_WEIGHT : 1)) { handOver = true; break; }
                 this.markSeen(pageOff, off);
               }
               continue;

@@ -93,6 +93,23 @@ describe('jit', () => {
     expect(m.hart.mepc).toBe(BigInt(RAM + prog.offsetOf('spin')));
   });
 
+  it('compiles a function entered by calls from another page, not only loops', () => {
+    const prog = () => {
+      const a = new Asm().li(s0, 3000).li(a0, 0).label('loop').jal(ra, 'f').raw(enc.addi(s0, s0, -1)).bne(s0, 0, 'loop');
+      pass(a);
+      for (let i = 0; i < 1024; i++) a.raw(enc.addi(0, 0, 0)); // f starts in the next page
+      a.label('f');
+      for (let i = 1; i <= 20; i++) a.raw(enc.addi(a0, a0, i));
+      return a.raw(enc.jalr(0, ra, 0));
+    };
+    const [interp, jit] = (['interp', 'jit'] as const).map((e) => { const m = machine(e, prog()); m.run(); return m; });
+    expect(state(jit)).toEqual(state(interp));
+    expect(jit.hart.getX(a0)).toBe(3000n * 210n);
+    // Straight-line code called 3000 times is compiled once its calls reach 32 times the loop threshold.
+    const stats = (jit.engine as JitEngine).stats;
+    expect(stats.interpreted / jit.stats.instructions).toBeLessThan(0.1);
+  });
+
   it('stays exact when the code cache is bounded to one page and evicts', () => {
     const elf = parseElf(readFileSync(path.join(WORKLOADS_BIN, 'rv64i_alu.elf')), 'rv64i_alu');
     const outputs = ([['interp', {}], ['jit', { threshold: 2, maxPages: 1 }]] as const).map(([engine, jit]) => {

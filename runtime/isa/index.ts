@@ -15,7 +15,7 @@ const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)
 
 // With V=1 (hypervisor extension) vsstatus.FS must be on as well.
 export const FS_OFF = '(h.mstatus & 0x6000) === 0 || (h.virt && (h.vsstatus & 0x6000) === 0)';
-const FS_OFF_CHECK = `if (${FS_OFF}) throw h.raise(2, BigInt($raw >>> 0));`;
+const FS_OFF_CHECK = `if (${FS_OFF}) { $beforeSlow throw h.raise(2, BigInt($raw >>> 0)); }`;
 
 /** Template body with the FS check for FP instructions. */
 export function templateOf(def: InsnDef): string {
@@ -43,7 +43,8 @@ export function hartViews(code: string): string {
 export function compileForInterpreter(def: InsnDef): ExecFn {
   const body = templateOf(def)
     .replace(/\$(xd|x1|x2|rd|rs1|rs2|rs3|imm|rm|len|raw)\b/g, 'd.$1')
-    .replace(/\$pcLo\b/g, 'h.pcLo').replace(/\$pcHi\b/g, 'h.pcHi');
+    .replace(/\$pcLo\b/g, 'h.pcLo').replace(/\$pcHi\b/g, 'h.pcHi')
+    .replace(/\$(beforeSlow|afterStore)\b/g, '');
   const src = `"use strict"; return function op_${def.name.replace(/\W/g, '_')}(h, d) { ${hartViews(body)}\n${body}\n};`;
   try {
     return new Function(...helperNames, src)(...helperValues) as ExecFn;

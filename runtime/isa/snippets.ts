@@ -23,6 +23,9 @@ export function setPair(call: string): string {
 // access that hits (docs/jit.md, "Inline memory access"). A tag is a page address, or INVALID_TAG (runtime/hart.ts),
 // which has bits 3–11 set: masking the address with -4096 | (size - 1) keeps the page and the bits that must be
 // zero for a naturally aligned access, so one comparison checks the page and the alignment.
+// Only the miss path can trap, write code or reach a device: the JIT puts its bookkeeping for precise traps
+// (register write-back, the trapping instruction) at $beforeSlow and its check for a code write or an interrupt
+// line at $afterStore, so a hit costs neither. The interpreter needs neither.
 const RAM: Record<number, [string, number]> = { 1: ['ram8', 0], 2: ['ram16', 1], 4: ['ram32', 2], 8: ['ram32', 2] };
 const hit = (t: 'r' | 'w', size: number) =>
   `const ti = (alo >>> 12) & ${TLB_SIZE - 1}; if (${t}TagLo[ti] === (alo & ${-4096 | (size - 1)}) && ${t}TagHi[ti] === ahi) { const w = (${t}Off[ti] + (alo & 4095)) >> ${RAM[size][1]};`;
@@ -30,12 +33,12 @@ const hit = (t: 'r' | 'w', size: number) =>
 /** Load size bytes at alo/ahi (from EA): `set(lo, hi)` writes the destination; hi only for size 8. 1/2 are unsigned. */
 export function load(size: 1 | 2 | 4 | 8, set: (lo: string, hi: string) => string): string {
   const ram = RAM[size][0];
-  if (size === 8) return `let v, vh; ${hit('r', 8)} v = ram32[w]; vh = ram32[w + 1]; } else { v = load64Slow(h, alo, ahi); vh = out.hi; } ${set('v', 'vh')}`;
-  return `let v; ${hit('r', size)} v = ${ram}[w]; } else { v = loadSlow(h, alo, ahi, ${size})${size === 4 ? ' | 0' : ''}; } ${set('v', '')}`;
+  if (size === 8) return `let v, vh; ${hit('r', 8)} v = ram32[w]; vh = ram32[w + 1]; } else { $beforeSlow v = load64Slow(h, alo, ahi); vh = out.hi; } ${set('v', 'vh')}`;
+  return `let v; ${hit('r', size)} v = ${ram}[w]; } else { $beforeSlow v = loadSlow(h, alo, ahi, ${size})${size === 4 ? ' | 0' : ''}; } ${set('v', '')}`;
 }
 
 /** Store the low size bytes of lo (size 8: lo and hi) at alo/ahi (from EA). */
 export function store(size: 1 | 2 | 4 | 8, lo: string, hi = ''): string {
-  if (size === 8) return `${hit('w', 8)} ram32[w] = ${lo}; ram32[w + 1] = ${hi}; } else store64Slow(h, alo, ahi, ${lo}, ${hi});`;
-  return `${hit('w', size)} ${RAM[size][0]}[w] = ${lo}; } else storeSlow(h, alo, ahi, ${size}, ${lo});`;
+  if (size === 8) return `${hit('w', 8)} ram32[w] = ${lo}; ram32[w + 1] = ${hi}; } else { $beforeSlow store64Slow(h, alo, ahi, ${lo}, ${hi}); $afterStore }`;
+  return `${hit('w', size)} ${RAM[size][0]}[w] = ${lo}; } else { $beforeSlow storeSlow(h, alo, ahi, ${size}, ${lo}); $afterStore }`;
 }
