@@ -177,7 +177,7 @@ export class JitEngine {
     const t0 = performance.now();
     const src = regionSource(blocks, name);
     this.opts.verify?.(src, `page at RAM offset 0x${pageOff.toString(16)}, guest pc 0x${this.h.pc.toString(16)}`);
-    code.units[entry >>> 1] = compileRegion(src);
+    code.units[entry >>> 1] = compileRegion(src, this.h);
     code.unitBlocks.set(entry >>> 1, blocks);
     this.stats.compileMs += performance.now() - t0;
     this.stats.compiledUnits++;

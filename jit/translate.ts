@@ -206,9 +206,10 @@ const FP_STATE = ` const frm = h.frm, fsOff = ${FS_OFF}; let fsDirty = (h.mstatu
 export function regionSource(blocks: Block[], name: string): string {
   const temps = new Set<string>();
   const body = blocks.map((b) => blockSource(b, temps)).join('\n');
+  // The hart's arrays are bound once, when the unit is created for its hart, not on every call.
   return `"use strict";
-return function ${name}(h, budget) {
 ${hartViews(body)}
+return function ${name}(h, budget) {
 const pcHi = h.pcHi, base = h.pcLo & -4096;
 // n counts instructions retired in this call; synced of them are already in h.instret (added before CSR reads).
 let off = h.pcLo & 4095, n = 0, synced = 0, k = 0, j = 0, nlo = 0, nhi = pcHi, taken = false;
@@ -235,6 +236,7 @@ throw e;
 
 const helperValues = helperNames.map((k) => (helpers as Record<string, unknown>)[k]);
 
-export function compileRegion(src: string): RegionFn {
-  return new Function(...helperNames, 'BREAK', src)(...helperValues, BREAK) as RegionFn;
+/** Compile a unit's source for the hart it will run on. */
+export function compileRegion(src: string, h: Hart): RegionFn {
+  return new Function(...helperNames, 'BREAK', 'h', src)(...helperValues, BREAK, h) as RegionFn;
 }
