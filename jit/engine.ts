@@ -1,6 +1,6 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import { Interpreter, LOOP_WEIGHT, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
+import { Interpreter, LOOP_HEADER, LOOP_WEIGHT, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
 import type { Decoded } from '../runtime/decoder.js';
@@ -160,9 +160,10 @@ export class JitEngine {
       // Blocks the interpreter never started are left out: V8 would optimise the unit before they ever ran, and
       // deoptimise it ("insufficient type feedback") when they first do.
       if (chosen.has(off) || (off !== entry && !seen?.[off >>> 1])) continue;
-      // Another unit's entry (typically a loop) is left to that unit: it is optimised already, and taking it in
-      // here would compile it again, in a larger function.
-      if (off !== entry && this.profile.compiled[page][off >>> 1]) continue;
+      // Another unit's loop is left to that unit: it is optimised already, and taking it in here would compile
+      // it again, in a larger function. Other entries are taken in, so calls and returns inside the page stay
+      // inside the unit.
+      if (off !== entry && this.profile.compiled[page][off >>> 1] && seen![off >>> 1] & LOOP_HEADER) continue;
       let b = code.blocks.get(off);
       if (!b) { b = this.buildBlock(pageOff, off); code.blocks.set(off, b); }
       if (b.ops.length === 0 || insns + b.ops.length > this.opts.maxUnitInsns) continue;

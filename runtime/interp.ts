@@ -27,6 +27,9 @@ export const NOT_COMPILED = new Uint8Array(2048);
  */
 export const LOOP_WEIGHT = 32;
 
+/** Profile.seen bit of a loop header. */
+export const LOOP_HEADER = 2;
+
 export interface Profile {
   /** Count at which an entry point is compiled: loop iterations times LOOP_WEIGHT. */
   threshold: number;
@@ -36,7 +39,10 @@ export interface Profile {
    * runs only once the first unit exists (V8 deoptimised run() there, docs/jit.md).
    */
   compiled: Uint8Array[];
-  /** Nonzero where the interpreter has started a block (entered a page, or a control transfer landed there). */
+  /**
+   * Nonzero where the interpreter has started a block (entered a page, or a control transfer landed there);
+   * LOOP_HEADER is set where a backward branch landed.
+   */
   seen: (Uint8Array | undefined)[];
 }
 
@@ -112,7 +118,7 @@ export class Interpreter {
 
   private markSeen(pageOff: number, off: number): void {
     const seen = this.profile!.seen, page = pageOff >>> 12;
-    (seen[page] ?? (seen[page] = new Uint8Array(2048)))[off >>> 1] = 1;
+    (seen[page] ?? (seen[page] = new Uint8Array(2048)))[off >>> 1] |= 1;
   }
 
   /** Count an entry point (weight 1, or LOOP_WEIGHT for a loop header); true if the JIT should take over here. */
@@ -121,6 +127,7 @@ export class Interpreter {
     const prof = this.profile!, page = pageOff >>> 12, i = off >>> 1;
     let counts = prof.counts[page];
     if (counts === undefined) counts = prof.counts[page] = new Uint16Array(2048);
+    if (weight === LOOP_WEIGHT) (prof.seen[page] ?? (prof.seen[page] = new Uint8Array(2048)))[i] |= LOOP_HEADER;
     const old = counts[i], c = Math.min(old + weight, 0xffff);
     counts[i] = c;
     return old < prof.threshold && c >= prof.threshold;
