@@ -141,6 +141,8 @@ export interface RunSample {
   calibCpuMops?: number;
   /** Peak resident set of the process, KiB (Salus only). */
   maxRssKiB?: number;
+  /** Guest MIPS over the second half of the instructions (Salus only; see Machine.secondHalfMips). */
+  secondHalfMips?: number;
   /** JIT statistics (JIT only). */
   jit?: { units: number; blocks: number; compileMs: number; invalidations: number };
   /** Why the run did not end normally. */
@@ -164,7 +166,7 @@ export function runElf(elf: string, engine: EngineName, opts: { maxInsns?: numbe
   const cpu = cpuSeconds() - c0;
   const sample: RunSample = {
     engine, instructions: m.stats.instructions, seconds: m.stats.seconds, cpuSeconds: cpu,
-    code: r.kind === 'exit' ? r.code : -1, output: Buffer.from(out).toString('latin1'),
+    code: r.kind === 'exit' ? r.code : -1, output: Buffer.from(out).toString('latin1'), secondHalfMips: m.secondHalfMips(),
   };
   if (r.kind === 'limit') sample.error = `stopped after ${r.executed} instructions`;
   else if (r.kind === 'stuck') sample.error = r.reason;
@@ -272,6 +274,8 @@ export interface EngineFigures {
   calibMops?: number;
   /** Median of MIPS / calibration Mops over the repetitions (Salus only). */
   normalized?: number;
+  /** Median MIPS over the second half of each run: the steady state, without warm-up (Salus only). */
+  secondHalfMips?: number;
   /** The same figures in CPU time (Salus only): median CPU seconds, MIPS per CPU second, normalised by CPU Mops. */
   cpuSeconds?: number;
   cpuMips?: number;
@@ -292,6 +296,8 @@ export interface WorkloadResult {
   qemu?: EngineFigures;
   /** JIT MIPS / interpreter MIPS. */
   speedup?: number;
+  /** The same over the second half of the runs, after warm-up. */
+  steadySpeedup?: number;
   /** The same in CPU time. */
   cpuSpeedup?: number;
   /** JIT time / QEMU time (below 1: faster than QEMU). */
@@ -323,6 +329,7 @@ function figures(samples: RunSample[], instructions: number): EngineFigures {
     seconds: median(secs), mips: median(secs.map((t) => instructions / t / 1e6)), runs: secs,
     samples: samples.map(({ output: _o, engine: _e, ...rest }) => rest),
   };
+  if (samples.every((s) => s.secondHalfMips !== undefined)) f.secondHalfMips = median(samples.map((s) => s.secondHalfMips!));
   if (samples[0].calibMops !== undefined) {
     f.calibMops = median(samples.map((s) => s.calibMops ?? NaN));
     f.normalized = median(samples.map((s) => instructions / s.seconds / 1e6 / (s.calibMops ?? NaN)));
@@ -371,6 +378,7 @@ export function summarize(name: string, elf: string, samples: RunSample[]): Work
     for (const e of ['interp', 'jit', 'qemu'] as const) if (good[e]?.length) res[e] = figures(good[e], res.instructions);
   }
   if (res.interp && res.jit) res.speedup = res.jit.mips / res.interp.mips;
+  if (res.interp?.secondHalfMips && res.jit?.secondHalfMips) res.steadySpeedup = res.jit.secondHalfMips / res.interp.secondHalfMips;
   if (res.interp?.cpuMips && res.jit?.cpuMips) res.cpuSpeedup = res.jit.cpuMips / res.interp.cpuMips;
   if (res.jit && res.qemu) res.jitOverQemu = res.jit.seconds / res.qemu.seconds;
   return res;
@@ -412,6 +420,7 @@ export function summarizeLinux(samples: RunSample[], name = LINUX_BOOT): Workloa
   for (const e of ['interp', 'jit', 'qemu'] as const) if (good[e]?.length) res[e] = figures(good[e], NaN);
   res.instructions = res.interp?.samples[0]?.instructions ?? res.jit?.samples[0]?.instructions ?? 0;
   if (res.interp && res.jit) res.speedup = res.jit.mips / res.interp.mips;
+  if (res.interp?.secondHalfMips && res.jit?.secondHalfMips) res.steadySpeedup = res.jit.secondHalfMips / res.interp.secondHalfMips;
   if (res.jit && res.qemu) res.jitOverQemu = res.jit.seconds / res.qemu.seconds;
   return res;
 }
@@ -534,12 +543,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
 /** The results as a Markdown table (plus the pending Linux rows and any problems). */
 export function formatTable(rep: BenchReport): string {
-  const head = ['workload', 'M insns', 'interp s', 'interp MIPS', 'JIT s', 'JIT MIPS', 'JIT/interp', 'QEMU s', 'QEMU MIPS',
+  const head = ['workload', 'M insns', 'interp s', 'interp MIPS', 'JIT s', 'JIT MIPS', 'JIT/interp', 'JIT/interp 2nd half', 'QEMU s', 'QEMU MIPS',
     'JIT time/QEMU time', 'RSS MiB interp/JIT', 'calibrated speedup', 'JIT MIPS/calib Mops'];
   const gate = gateFigures(rep);
   const rows = rep.workloads.map((w) => [
     w.name, fmt(w.instructions / 1e6), fmt(w.interp?.seconds, 2), fmt(w.interp?.mips), fmt(w.jit?.seconds, 2), fmt(w.jit?.mips),
-    w.speedup ? `${fmt(w.speedup, 2)}x` : '-', fmt(w.qemu?.seconds, 2), fmt(w.qemu?.mips), fmt(w.jitOverQemu, 2),
+    w.speedup ? `${fmt(w.speedup, 2)}x` : '-', w.steadySpeedup ? `${fmt(w.steadySpeedup, 2)}x` : '-', fmt(w.qemu?.seconds, 2), fmt(w.qemu?.mips), fmt(w.jitOverQemu, 2),
     `${fmt(w.interp?.rssMiB, 0)}/${fmt(w.jit?.rssMiB, 0)}`, fmt(gate[w.name]?.speedup, 3), fmt(gate[w.name]?.jitNorm, 4),
   ]);
   for (const p of rep.pending) rows.push([p.name, `pending: ${p.reason}`, ...head.slice(2).map(() => '')]);

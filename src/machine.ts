@@ -231,15 +231,23 @@ export class Machine {
     }
   }
 
+  /**
+   * Guest MIPS over the second half of the instructions run, the steady state after the JIT's (and V8's)
+   * warm-up; undefined for runs too short to have progress samples in both halves.
+   */
+  secondHalfMips(): number | undefined {
+    const p = this.progress, last = p.length - 2;
+    const half = p.findIndex((v, i) => i % 2 === 1 && v >= this.executed / 2);
+    return half > 0 && last > half ? (p[last + 1] - p[half]) / (p[last] - p[half - 1]) / 1e3 : undefined;
+  }
+
   /** One-paragraph summary for --stats. */
   statsReport(): string {
     const { instructions, seconds } = this.stats;
     const lines = [`instructions ${instructions}`, `seconds ${seconds.toFixed(3)}`, `MIPS ${(instructions / seconds / 1e6).toFixed(1)}`,
       `page walks ${mmuStats.walks}`];
-    // The second half of the instructions measures the steady state, after the JIT's (and V8's) warm-up.
-    const p = this.progress, last = p.length - 2;
-    const half = p.findIndex((v, i) => i % 2 === 1 && v >= this.executed / 2);
-    if (half > 0 && last > half) lines.push(`MIPS second half ${((p[last + 1] - p[half]) / (p[last] - p[half - 1]) / 1e3).toFixed(1)}`);
+    const steady = this.secondHalfMips();
+    if (steady !== undefined) lines.push(`MIPS second half ${steady.toFixed(1)}`);
     if (this.engine instanceof JitEngine) {
       const j = this.engine.stats;
       lines.push(`jit units ${j.compiledUnits}, blocks ${j.compiledBlocks}, compile ms ${j.compileMs.toFixed(1)}, ` +
