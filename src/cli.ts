@@ -138,7 +138,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--trace', 'print every executed instruction to stderr')
     .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
-    .option('--jit-threshold <n>', 'executions of a block before its page is compiled', countArg)
+    .option('--jit-threshold <n>', 'loop iterations before a loop is compiled (code entered by calls: 32 times as many)', countArg)
     .option('--jit-verify', 'parse every generated function with acorn before compiling it')
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action((elf: string, o: RunOptions) => {
@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--icount', 'deterministic time: mtime follows executed instructions; idle time is skipped')
     .option('--max-insns <n>', `stop after n instructions (exit status ${EXIT_LIMIT})`, countArg)
     .option('--stats', 'print instruction count, time, MIPS and JIT figures to stderr at the end')
-    .option('--jit-threshold <n>', 'executions of a block before its page is compiled', countArg)
+    .option('--jit-threshold <n>', 'loop iterations before a loop is compiled (code entered by calls: 32 times as many)', countArg)
     .option('--jit-verify', 'parse every generated function with acorn before compiling it')
     .option('--jit-dump <dir>', 'write each compiled unit as JS with a source map onto a guest instruction listing')
     .action(async (o: BootCliOptions) => { process.exitCode = await boot(o); });

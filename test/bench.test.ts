@@ -120,9 +120,9 @@ describe('folding runs into results', () => {
 
   it('computes medians, speedup, QEMU ratio and the gate figures', () => {
     const w = summarize('intmix', 'x.elf', [
-      sample('interp', 2), sample('jit', 0.2), sample('qemu', 0.1),
-      sample('interp', 4), sample('jit', 0.25), sample('qemu', 0.3),
-      sample('interp', 3), sample('jit', 0.5), sample('qemu', 0.2),
+      sample('interp', 2, { secondHalfMips: 40 }), sample('jit', 0.2, { secondHalfMips: 500 }), sample('qemu', 0.1),
+      sample('interp', 4, { secondHalfMips: 30 }), sample('jit', 0.25, { secondHalfMips: 900 }), sample('qemu', 0.3),
+      sample('interp', 3, { secondHalfMips: 50 }), sample('jit', 0.5, { secondHalfMips: 600 }), sample('qemu', 0.2),
     ]);
     expect(w.problems).toEqual([]);
     expect(w.instructions).toBe(100e6);
@@ -131,6 +131,7 @@ describe('folding runs into results', () => {
     expect(w.qemu?.mips).toBeCloseTo(500);
     expect(w.speedup).toBeCloseTo(400 / (100 / 3));
     expect(w.jitOverQemu).toBeCloseTo(0.25 / 0.2);
+    expect(w.steadySpeedup).toBeCloseTo(600 / 40); // medians of the second-half rates
     expect(w.jit?.normalized).toBeCloseTo(1);
     // CPU time: every run used half its wall time; calibration 500 Mops per CPU second.
     expect(w.jit?.cpuMips).toBeCloseTo(800);
@@ -143,6 +144,7 @@ describe('folding runs into results', () => {
     expect(gateFigures(rep, 'cpu').intmix.speedup).toBeCloseTo(w.cpuSpeedup!); // same calibration in every run here
     expect(gateFigures(rep)).toEqual(gateFigures(rep, 'cpu'));
     expect(formatTable(rep)).toMatch(/\| linux-boot \| pending: later/);
+    expect(formatTable(rep)).toMatch(/\| JIT\/interp 2nd half \|[^]*\| 15\.00x \|/);
     const svg = chartSvg(rep);
     expect(svg).toMatch(/^<svg[^]*<\/svg>\n$/);
     expect(svg.match(/<rect x=/g)?.length).toBe(3 + 3); // one bar per engine, one legend swatch per engine
@@ -183,7 +185,7 @@ describe('folding runs into results', () => {
     expect(w.jitOverQemu).toBeCloseTo(2.5);
     const rep = { workloads: [w], pending: [], reps: 1, quick: false } as unknown as BenchReport;
     expect(gateFigures(rep)).toEqual({});
-    expect(formatTable(rep)).toMatch(/\| linux-boot \| 500\.0 \| 10\.00 \| 50\.0 \| 5\.00 \| 100\.0 \| 2\.00x \| 2\.00 \| - \|/);
+    expect(formatTable(rep)).toMatch(/\| linux-boot \| 500\.0 \| 10\.00 \| 50\.0 \| 5\.00 \| 100\.0 \| 2\.00x \| - \| 2\.00 \| - \|/);
     const bad = summarizeLinux([boot('jit', 100e6, 5, 'Kernel panic - not syncing\n')]);
     expect(bad.problems[0]).toMatch(/linux-boot \[jit\]: did not reach "checks done"/);
   });
@@ -211,6 +213,9 @@ describe('benchmark ELFs', () => {
     const w = summarize('rvc_loop', elf, [s]);
     expect(w.problems).toEqual([]);
     expect(w.interp?.mips).toBeGreaterThan(0);
+    // 10 M instructions and more leave progress samples in both halves of the run.
+    expect(s.secondHalfMips).toBeGreaterThan(0);
+    expect(w.interp?.secondHalfMips).toBe(s.secondHalfMips);
   });
 
   it('reports a run stopped by an instruction cap as a failed self-check', () => {
