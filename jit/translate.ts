@@ -53,7 +53,7 @@ function inPageBranch(d: Decoded, off: number): boolean {
 }
 
 /** Instantiate one instruction's template with constant fields and the pc of its page offset. */
-function instantiate(d: Decoded, off: number, conditionOnly = false): string {
+function instantiate(d: Decoded, off: string, conditionOnly = false): string {
   const fields: Record<string, number> = {
     xd: d.xd, x1: d.x1, x2: d.x2, rd: d.rd, rs1: d.rs1, rs2: d.rs2, rs3: d.rs3, imm: d.imm, rm: d.rm, len: d.len, raw: d.raw,
   };
@@ -132,14 +132,37 @@ const store = (dirty: Set<number>) => [...dirty].filter((i) => i < 64).map((i) =
 /** One instruction's code, with the block offset it starts at. */
 interface Insn { d: Decoded; off: number; idx: number; code: string; trap: Trap; csr: boolean }
 
+/**
+ * Instantiated code by instruction bits (and whether only a branch's condition is wanted), with OFFSET standing for
+ * the page offset, and the temporaries it uses: the same instructions recur across units and pages, and
+ * instantiating them took most of our compile time.
+ */
+const OFFSET = '@off@';
+const codeCache = new Map<string, { code: string; temps: string[] }>();
+const CODE_CACHE_LIMIT = 1 << 16;
+
+function instructionCode(d: Decoded, off: number, conditionOnly: boolean, temps: Set<string>): string {
+  const key = `${d.raw}:${d.len}:${conditionOnly ? 1 : 0}`;
+  let c = codeCache.get(key);
+  if (c === undefined) {
+    let code = instantiate(d, OFFSET, conditionOnly);
+    // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
+    if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
+    const own = new Set<string>();
+    code = hoistTemps(code, own);
+    c = { code, temps: [...own] };
+    if (codeCache.size >= CODE_CACHE_LIMIT) codeCache.clear();
+    codeCache.set(key, c);
+  }
+  for (const t of c.temps) temps.add(t);
+  return c.code.split(OFFSET).join(String(off));
+}
+
 function blockInsns(b: Block, temps: Set<string>): Insn[] {
   let off = b.off;
   return b.ops.map((d, idx) => {
     const conditionOnly = d === b.ops[b.ops.length - 1] && inPageBranch(d, off);
-    let code = instantiate(d, off, conditionOnly);
-    // Control transfers done inside helpers (mret, sret) leave the new pc on the hart.
-    if (d.def.ends && !conditionOnly && !/\bnlo\b/.test(code)) code += ' nlo = h.pcLo; nhi = h.pcHi;';
-    code = hoistTemps(code, temps);
+    const code = instructionCode(d, off, conditionOnly, temps);
     const insn = { d, off, idx, code, trap: trapOf(d), csr: /\bcsrInsn\(/.test(code) };
     off += d.len;
     return insn;
