@@ -1,6 +1,5 @@
 // The JIT engine: interprets cold code, and compiles the hot blocks of a physical page into one function.
 import { Hart } from '../runtime/hart.js';
-import v8 from 'node:v8';
 import { Interpreter, LOOP_HEADER, LOOP_WEIGHT, NOT_COMPILED, Profile, pageTable } from '../runtime/interp.js';
 import { TRAP } from '../runtime/trap.js';
 import { takeException } from '../runtime/exception.js';
@@ -31,27 +30,6 @@ export interface JitOptions {
  */
 export const DEFAULT_JIT: JitOptions = { threshold: 1000, maxBlockLength: 128, maxPages: 4096, maxUnitInsns: 200 };
 
-/**
- * Whether V8 has optimised a function or is optimising it (its runtime function %GetOptimizationStatus: bit 4
- * optimised, bits 8–10 marked for or under optimisation); null where this V8 does not offer the function.
- */
-const optimizedOrOptimizing = ((): ((f: RegionFn) => boolean) | null => {
-  try {
-    v8.setFlagsFromString('--allow-natives-syntax');
-    const status = new Function('f', 'return %GetOptimizationStatus(f)') as (f: RegionFn) => number;
-    if (typeof status(() => 0) !== 'number') return null;
-    return (f) => (status(f) & (1 << 4 | 1 << 8 | 1 << 9 | 1 << 10)) !== 0;
-  } catch {
-    return null;
-  }
-})();
-
-/**
- * Calls after which a unit V8 has not even started to optimise is dropped for good: its code runs interpreted,
- * which is several times faster than V8's unoptimised code (docs/jit.md, "Units V8 never optimises").
- */
-const DEMOTE_AFTER_CALLS = 4096;
-
 /** Compiled code of one RAM page: one unit per hot entry point (the interpreter's profile marks them). */
 class PageCode {
   /** Blocks already built for this page, by offset. */
@@ -60,16 +38,12 @@ class PageCode {
   units: (RegionFn | undefined)[] = new Array(2048).fill(undefined);
   /** The blocks each unit was compiled from, by entry (halfword index), to know which units a write touches. */
   unitBlocks = new Map<number, Block[]>();
-  /** Calls of each unit until DEMOTE_AFTER_CALLS, by entry (halfword index). */
-  calls = new Uint16Array(2048);
-  /** Entries whose unit was dropped because V8 did not optimise it: not compiled again. */
-  demoted = new Uint8Array(2048);
   compiles = 0;
 }
 
 const overlaps = (b: Block, lo: number, hi: number) => b.off < hi && lo < b.end;
 
-export interface JitStats { interpreted: number; unitCalls: number; demotions: number; compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
+export interface JitStats { interpreted: number; unitCalls: number; compiledUnits: number; compiledBlocks: number; compileMs: number; invalidations: number; evictions: number; sourceBytes: number }
 
 /**
  * Most instructions in one call of a unit. A unit's exit path gets V8 type feedback only when a call returns
@@ -89,7 +63,7 @@ export class JitEngine {
   /** Pages holding compiled code, oldest first, for eviction. */
   private compiledPages: number[] = [];
   private readonly profile: Profile;
-  readonly stats: JitStats = { interpreted: 0, unitCalls: 0, demotions: 0, compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
+  readonly stats: JitStats = { interpreted: 0, unitCalls: 0, compiledUnits: 0, compiledBlocks: 0, compileMs: 0, invalidations: 0, evictions: 0, sourceBytes: 0 };
 
   constructor(readonly h: Hart, readonly opts: JitOptions = DEFAULT_JIT) {
     this.interp = new Interpreter(h);
@@ -214,7 +188,6 @@ export class JitEngine {
     let entries = this.profile.compiled[page];
     if (entries === NOT_COMPILED) entries = this.profile.compiled[page] = new Uint8Array(2048);
     entries[entry >>> 1] = 1;
-    code.calls[entry >>> 1] = 0;
     this.opts.dump?.({ name, src, blocks, pagePhys: this.h.bus.ramBase + pageOff });
   }
 
@@ -230,15 +203,6 @@ export class JitEngine {
     }
   }
 
-  private demoteIfUnoptimized(code: PageCode, page: number, i: number): void {
-    if (optimizedOrOptimizing === null || optimizedOrOptimizing(code.units[i]!)) return;
-    code.units[i] = undefined;
-    code.unitBlocks.delete(i);
-    code.demoted[i] = 1;
-    this.profile.compiled[page][i] = 0;
-    this.stats.demotions++;
-  }
-
   run(budget: number): number {
     const h = this.h, threshold = this.profile.threshold;
     let n = 0;
@@ -251,17 +215,10 @@ export class JitEngine {
         // runs stop at exactly the budget. The last few instructions of a slice are interpreted.
         const left = budget - n - this.opts.maxBlockLength;
         if (compiled[i] !== 0) {
-          if (left > 0) {
-            const code = this.pages[page]!;
-            n += code.units[i]!(h, Math.min(left, UNIT_CALL_INSNS));
-            this.stats.unitCalls++;
-            if (code.calls[i] < DEMOTE_AFTER_CALLS && ++code.calls[i] === DEMOTE_AFTER_CALLS) this.demoteIfUnoptimized(code, page, i);
-            continue;
-          }
+          if (left > 0) { n += this.pages[page]!.units[i]!(h, Math.min(left, UNIT_CALL_INSNS)); this.stats.unitCalls++; continue; }
         } else {
           const counts = this.profile.counts[page];
-          const code = this.pages[page];
-          if (counts !== undefined && counts[i] >= threshold && (code?.compiles ?? 0) < MAX_UNITS_PER_PAGE && !code?.demoted[i]) {
+          if (counts !== undefined && counts[i] >= threshold && (this.pages[page]?.compiles ?? 0) < MAX_UNITS_PER_PAGE) {
             this.compile(pageOff, i << 1);
             if (this.profile.compiled[page][i]) continue;
           }

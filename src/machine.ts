@@ -252,7 +252,7 @@ export class Machine {
       const j = this.engine.stats;
       lines.push(`jit units ${j.compiledUnits}, blocks ${j.compiledBlocks}, compile ms ${j.compileMs.toFixed(1)}, ` +
         `source KiB ${(j.sourceBytes / 1024).toFixed(0)}, invalidations ${j.invalidations}, evictions ${j.evictions}`,
-        `jit unit calls ${j.unitCalls}, units dropped unoptimised ${j.demotions}, interpreted instructions ${j.interpreted} (${(100 * j.interpreted / instructions).toFixed(1)}%)`);
+        `jit unit calls ${j.unitCalls}, interpreted instructions ${j.interpreted} (${(100 * j.interpreted / instructions).toFixed(1)}%)`);
     }
     return lines.join('\n');
   }
