@@ -133,7 +133,7 @@ const store = (dirty: Set<number>) => [...dirty].filter((i) => i < 64).map((i) =
 interface Insn { d: Decoded; off: number; idx: number; code: string; trap: Trap; csr: boolean }
 
 /**
- * Instantiated code by instruction bits (and whether only a branch's condition is wanted), with OFFSET standing for
+ * Instantiated code by instruction (and whether only a branch's condition is wanted), with OFFSET standing for
  * the page offset, and the temporaries it uses: the same instructions recur across units and pages, and
  * instantiating them took most of our compile time.
  */
@@ -142,7 +142,8 @@ const codeCache = new Map<string, { code: string; temps: string[] }>();
 const CODE_CACHE_LIMIT = 1 << 16;
 
 function instructionCode(d: Decoded, off: number, conditionOnly: boolean, temps: Set<string>): string {
-  const key = `${d.raw}:${d.len}:${conditionOnly ? 1 : 0}`;
+  // The definition too: the same bits decode differently under another ISA (without H, say).
+  const key = `${d.def.name}:${d.raw}:${d.len}:${conditionOnly ? 1 : 0}`;
   let c = codeCache.get(key);
   if (c === undefined) {
     let code = instantiate(d, OFFSET, conditionOnly);

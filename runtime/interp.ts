@@ -19,7 +19,6 @@ export function pageTable<T>(h: Hart, fill: T): T[] {
 /** Profile.compiled of a page without compiled code: shared, all zero, never written. */
 export const NOT_COMPILED = new Uint8Array(2048);
 
-/** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
 /**
  * What a loop iteration counts towards compiling its header, against 1 for entering code by a call, a return or
  * from another page: straight-line code must run LOOP_WEIGHT times as often as a loop before a unit pays for V8's
@@ -30,6 +29,7 @@ export const LOOP_WEIGHT = 32;
 /** Profile.seen bit of a loop header. */
 export const LOOP_HEADER = 2;
 
+/** Execution profile shared with the JIT, per RAM page (indexed by halfword offset). */
 export interface Profile {
   /** Count at which an entry point is compiled: loop iterations times LOOP_WEIGHT. */
   threshold: number;
@@ -105,10 +105,10 @@ export class Interpreter {
   }
 
   /**
-   * Set by the JIT. The interpreter counts how often backward branches inside a page reach their target (loop
-   * headers) and stops where compiled code starts or where such a count reaches the threshold, so the JIT can
-   * take over. Only loops are compiled: straight-line code runs once per call, and V8's own warm-up of a
-   * compiled function costs more than interpreting it.
+   * Set by the JIT. The interpreter counts how often control arrives at block starts (loop headers weigh
+   * LOOP_WEIGHT, calls, returns and page entries 1) and stops where compiled code starts or where such a count
+   * reaches the threshold, so the JIT can take over. Straight-line code needs many more arrivals than a loop:
+   * V8's own warm-up of a compiled function costs more than interpreting it a few thousand times.
    */
   profile: Profile | null = null;
 
