@@ -63,6 +63,8 @@ export type RunResult =
   | { kind: 'stuck'; reason: string };
 
 const SLICE = 1 << 16;
+/** Most progress samples kept for the second-half rate (Machine.recordProgress). */
+const PROGRESS_SAMPLES = 4096;
 const INSNS_PER_TICK = 100n;
 
 export class Machine {
@@ -196,7 +198,7 @@ export class Machine {
         // slice or every 64 short ones.
         if (full || (++round & 63) === 0) {
           const now = performance.now();
-          this.progress.push(now, this.executed);
+          this.recordProgress(now);
           if (now >= until) return { kind: 'paused', idleMs: 0 };
           this.clint.update();
         }
@@ -229,6 +231,19 @@ export class Machine {
       this.stats.instructions += this.executed - before;
       this.stats.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
     }
+  }
+
+  /**
+   * Take a progress sample. Past PROGRESS_SAMPLES every other sample is dropped, so a long interactive run keeps a
+   * bounded record that still spans the whole run.
+   */
+  private recordProgress(now: number): void {
+    const p = this.progress;
+    if (p.length >= 2 * PROGRESS_SAMPLES) {
+      for (let i = 0; i < PROGRESS_SAMPLES / 2; i++) { p[2 * i] = p[4 * i]; p[2 * i + 1] = p[4 * i + 1]; }
+      p.length = PROGRESS_SAMPLES;
+    }
+    p.push(now, this.executed);
   }
 
   /**
