@@ -178,7 +178,8 @@ export class Hart {
   }
 }
 
-// ---- Loads and stores. Fast path: TLB hit on naturally aligned access. ----
+// ---- Loads and stores. The instruction templates test the TLB themselves (runtime/isa/snippets.ts) and call the
+// slow paths here on a miss; load32/load64/store32 are the same for TypeScript callers (firmware, micro-benchmarks).
 
 function faultAccess(h: Hart, type: Access, lo: number, hi: number): TrapSignal {
   const tval = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -239,16 +240,6 @@ export function storeSlow(h: Hart, lo: number, hi: number, size: number, v: numb
   writePhys(h, h.access(lo, hi, size, Access.Write), size, v, lo, hi);
 }
 
-export function load8(h: Hart, lo: number, hi: number): number {
-  const t = h.tlbR, i = (lo >>> 12) & TLB_MASK;
-  if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi) return h.ram8[t.off[i] + (lo & 0xfff)];
-  return loadSlow(h, lo, hi, 1);
-}
-export function load16(h: Hart, lo: number, hi: number): number {
-  const t = h.tlbR, i = (lo >>> 12) & TLB_MASK;
-  if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi && (lo & 1) === 0) return h.ram16[(t.off[i] + (lo & 0xfff)) >>> 1];
-  return loadSlow(h, lo, hi, 2);
-}
 /** Returns the word as int32. */
 export function load32(h: Hart, lo: number, hi: number): number {
   const t = h.tlbR, i = (lo >>> 12) & TLB_MASK;
@@ -281,29 +272,10 @@ export function load64Slow(h: Hart, lo: number, hi: number): number {
   return vlo;
 }
 
-export function store8(h: Hart, lo: number, hi: number, v: number): void {
-  const t = h.tlbW, i = (lo >>> 12) & TLB_MASK;
-  if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi) { h.ram8[t.off[i] + (lo & 0xfff)] = v; return; }
-  storeSlow(h, lo, hi, 1, v);
-}
-export function store16(h: Hart, lo: number, hi: number, v: number): void {
-  const t = h.tlbW, i = (lo >>> 12) & TLB_MASK;
-  if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi && (lo & 1) === 0) { h.ram16[(t.off[i] + (lo & 0xfff)) >>> 1] = v; return; }
-  storeSlow(h, lo, hi, 2, v);
-}
 export function store32(h: Hart, lo: number, hi: number, v: number): void {
   const t = h.tlbW, i = (lo >>> 12) & TLB_MASK;
   if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi && (lo & 3) === 0) { h.ram32[(t.off[i] + (lo & 0xfff)) >>> 2] = v; return; }
   storeSlow(h, lo, hi, 4, v);
-}
-export function store64(h: Hart, lo: number, hi: number, vlo: number, vhi: number): void {
-  const t = h.tlbW, i = (lo >>> 12) & TLB_MASK;
-  if (t.tagLo[i] === (lo & PAGE_MASK) && t.tagHi[i] === hi && (lo & 7) === 0) {
-    const w = (t.off[i] + (lo & 0xfff)) >>> 2;
-    h.ram32[w] = vlo; h.ram32[w + 1] = vhi;
-    return;
-  }
-  store64Slow(h, lo, hi, vlo, vhi);
 }
 export function store64Slow(h: Hart, lo: number, hi: number, vlo: number, vhi: number): void {
   if ((lo & 7) !== 0) {
