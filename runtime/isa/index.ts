@@ -33,9 +33,11 @@ const HART_VIEWS: Record<string, string> = {
   wTagLo: 'h.tlbW.tagLo', wTagHi: 'h.tlbW.tagHi', wOff: 'h.tlbW.off',
 };
 
+const VIEW_USE = Object.keys(HART_VIEWS).map((k) => [k, new RegExp(`(?<![.\\w$])${k}\\b`)] as const);
+
 /** `const` declarations binding the hart views that `code` uses. */
 export function hartViews(code: string): string {
-  const used = Object.keys(HART_VIEWS).filter((k) => new RegExp(`(?<![.\\w$])${k}\\b`).test(code));
+  const used = VIEW_USE.filter(([, use]) => use.test(code)).map(([k]) => k);
   return used.length ? `const ${used.map((k) => `${k} = ${HART_VIEWS[k]}`).join(', ')};` : '';
 }
 

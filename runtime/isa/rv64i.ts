@@ -64,7 +64,7 @@ export const rv64i: InsnDef[] = [
   load('ld', 3, loadInsn(8, (v, vh) => set64(v, vh))),
   load('lbu', 4, loadInsn(1, (v) => set64(v, '0'))),
   load('lhu', 5, loadInsn(2, (v) => set64(v, '0'))),
-  load('lwu', 6, loadInsn(4, (v) => set64(`${v}`, '0'))),
+  load('lwu', 6, loadInsn(4, (v) => set64(v, '0'))),
   store('sb', 0, storeInsn(1, 'x[$x2]')),
   store('sh', 1, storeInsn(2, 'x[$x2]')),
   store('sw', 2, storeInsn(4, 'x[$x2]')),
