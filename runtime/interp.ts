@@ -116,9 +116,13 @@ export class Interpreter {
     return this.profile!.compiled[pageOff >>> 12][off >>> 1] !== 0;
   }
 
+  private seenOf(page: number): Uint8Array {
+    const seen = this.profile!.seen;
+    return seen[page] ?? (seen[page] = new Uint8Array(2048));
+  }
+
   private markSeen(pageOff: number, off: number): void {
-    const seen = this.profile!.seen, page = pageOff >>> 12;
-    (seen[page] ?? (seen[page] = new Uint8Array(2048)))[off >>> 1] |= 1;
+    this.seenOf(pageOff >>> 12)[off >>> 1] |= 1;
   }
 
   /** Count an entry point (weight 1, or LOOP_WEIGHT for a loop header); true if the JIT should take over here. */
@@ -127,7 +131,7 @@ export class Interpreter {
     const prof = this.profile!, page = pageOff >>> 12, i = off >>> 1;
     let counts = prof.counts[page];
     if (counts === undefined) counts = prof.counts[page] = new Uint16Array(2048);
-    if (weight === LOOP_WEIGHT) (prof.seen[page] ?? (prof.seen[page] = new Uint8Array(2048)))[i] |= LOOP_HEADER;
+    if (weight === LOOP_WEIGHT) this.seenOf(page)[i] |= LOOP_HEADER;
     const old = counts[i], c = Math.min(old + weight, 0xffff);
     counts[i] = c;
     return old < prof.threshold && c >= prof.threshold;
